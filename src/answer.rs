@@ -1,0 +1,356 @@
+//! Composing library replies: choosing the best sentences of each passage as a verbatim quote,
+//! citing it, and wrapping quotes into an answer, a "no match" or a medical-advice refusal.
+//! Pure: values in, a [`Reply`] out.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::corpus::{Analysis, Library, Passage, SentenceSpan, hash_str};
+use crate::index::Hit;
+use crate::query::{Query, QueryTerm};
+use crate::reply::{Block, Citation, Disclaimer, Excerpt, Kind, Reply};
+use crate::safety::Question;
+
+/// Longest quote, in bytes, before further sentences are left out.
+pub const MAX_QUOTE: usize = 420;
+/// At most this many sentences per quote.
+pub const MAX_SENTENCES: usize = 3;
+
+/// The citation for a passage.
+pub fn citation(library: &Library, passage: &Passage) -> Citation {
+    let doc = library.document_of(passage);
+    Citation {
+        title: doc.display_title(),
+        author: doc.author.clone(),
+        publisher: doc.publisher.clone(),
+        date: doc.date.clone(),
+        section: (!passage.headings.is_empty()).then(|| passage.headings.join(" \u{203A} ")),
+    }
+}
+
+/// What matters about a question when choosing and ranking quotes: its terms (by hash) with
+/// their weight, whether they are shown in bold and which concept they stand for, and its
+/// consecutive topic words for exact-phrase matching.
+#[derive(Debug, Clone, Default)]
+pub struct Focus {
+    terms: HashMap<u64, FocusTerm>,
+    pairs: Vec<(u64, u64)>,
+    counted: u64,
+}
+
+/// One question term.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FocusTerm {
+    /// Weight when scoring sentences (rarer terms count more).
+    pub weight: f32,
+    /// Shown in bold (words the member typed, not the words of expanded phrases).
+    pub highlight: bool,
+    /// The concept it stands for (bit index; concepts past 64 are not tracked).
+    pub concept: usize,
+}
+
+impl Focus {
+    /// From a query and each term's weight (IDF times the query weight).
+    pub fn new(query: &Query, term_weight: impl Fn(&QueryTerm) -> f32) -> Focus {
+        let mut terms = HashMap::new();
+        let mut counted = 0u64;
+        for (ci, concept) in query.concepts.iter().enumerate().take(64) {
+            if concept.counts {
+                counted |= 1 << ci;
+            }
+            for &ti in &concept.terms {
+                let t = &query.terms[ti];
+                terms.entry(hash_str(&t.term)).or_insert(FocusTerm {
+                    weight: term_weight(t),
+                    highlight: t.weight >= 0.6,
+                    concept: ci,
+                });
+            }
+        }
+        let pairs = query
+            .pairs
+            .iter()
+            .map(|(a, b)| (hash_str(a), hash_str(b)))
+            .collect();
+        Focus {
+            terms,
+            pairs,
+            counted,
+        }
+    }
+
+    /// Share of the question's consecutive topic words that appear together (adjacent, or one
+    /// word apart) in the passage, exactly as typed. 0 for one-word questions.
+    pub fn phrase_share(&self, analysis: &Analysis) -> f32 {
+        if self.pairs.is_empty() {
+            return 0.0;
+        }
+        let words = &analysis.words;
+        let found = self
+            .pairs
+            .iter()
+            .filter(|&&(a, b)| {
+                words.iter().enumerate().any(|(i, w)| {
+                    w.surface == a && words[i + 1..].iter().take(2).any(|n| n.surface == b)
+                })
+            })
+            .count();
+        found as f32 / self.pairs.len() as f32
+    }
+}
+
+/// The best quote of a passage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// Byte range in the document body.
+    pub range: Range<usize>,
+    /// Sentence score (distinct question terms by weight).
+    pub score: f32,
+    /// Share of the question's counted concepts the quote contains.
+    pub coverage: f32,
+}
+
+/// Score of consecutive sentences: the weight of each distinct question term once, a little for
+/// repeats, minus a penalty for each sentence that contains no question term.
+fn window_score(analysis: &Analysis, sentences: &[SentenceSpan], focus: &Focus) -> (f32, u64) {
+    let mut seen: Vec<u64> = Vec::new();
+    let mut concepts = 0u64;
+    let mut score = 0.0;
+    for s in sentences {
+        let mut any = false;
+        for w in &analysis.words[s.words.clone()] {
+            let Some(t) = focus.terms.get(&w.term) else {
+                continue;
+            };
+            any = true;
+            concepts |= 1 << t.concept;
+            if seen.contains(&w.term) {
+                score += t.weight * 0.1;
+            } else {
+                seen.push(w.term);
+                score += t.weight;
+            }
+        }
+        if !any {
+            score -= 0.5;
+        }
+    }
+    (score, concepts)
+}
+
+/// The best run of up to three consecutive sentences of one unit, at most [`MAX_QUOTE`] bytes
+/// (a single longer sentence is allowed; it is cut later). A very short best quote is given the
+/// next sentence for context. `None` for a passage with no quotable text.
+pub fn best_window(analysis: &Analysis, focus: &Focus) -> Option<Window> {
+    let sentences = &analysis.sentences;
+    let mut best: Option<(f32, u64, usize, usize)> = None;
+    for start in 0..sentences.len() {
+        for end in start + 1..=(start + MAX_SENTENCES).min(sentences.len()) {
+            if sentences[end - 1].unit != sentences[start].unit {
+                break;
+            }
+            let len = sentences[end - 1].range.end - sentences[start].range.start;
+            if len > MAX_QUOTE && end > start + 1 {
+                break;
+            }
+            let (score, concepts) = window_score(analysis, &sentences[start..end], focus);
+            let better = match best {
+                None => true,
+                Some((b, _, bs, be)) => {
+                    let blen = sentences[be - 1].range.end - sentences[bs].range.start;
+                    score > b + 1e-6 || ((score - b).abs() <= 1e-6 && len < blen)
+                }
+            };
+            if better {
+                best = Some((score, concepts, start, end));
+            }
+        }
+    }
+    let (score, concepts, start, mut end) = best?;
+    let first = &sentences[start];
+    if sentences[end - 1].range.end - first.range.start < 100
+        && end - start < MAX_SENTENCES
+        && let Some(next) = sentences.get(end)
+        && next.unit == first.unit
+        && next.range.end - first.range.start <= MAX_QUOTE
+    {
+        end += 1;
+    }
+    let counted = focus.counted.count_ones();
+    let coverage = if counted == 0 {
+        0.0
+    } else {
+        (concepts & focus.counted).count_ones() as f32 / counted as f32
+    };
+    Some(Window {
+        range: first.range.start..sentences[end - 1].range.end,
+        score,
+        coverage,
+    })
+}
+
+/// The excerpt for a hit: its best window (see [`best_window`]), verbatim, question words marked.
+pub fn excerpt(library: &Library, hit: &Hit, focus: &Focus) -> Excerpt {
+    let passage = &library.passages[hit.passage];
+    let doc = library.document_of(passage);
+    let analysis = library.analysis(hit.passage);
+    // A passage with no quotable unit (only a table) falls back to its own start.
+    let range = best_window(analysis, focus).map_or_else(|| passage.range.clone(), |w| w.range);
+    let (range, cut) = cap(&doc.body, range);
+    let quote = doc.body[range.clone()].to_string();
+    let highlights = analysis
+        .words
+        .iter()
+        .filter(|w| w.start as usize >= range.start && w.end as usize <= range.end)
+        .filter(|w| focus.terms.get(&w.term).is_some_and(|t| t.highlight))
+        .map(|w| w.start as usize - range.start..w.end as usize - range.start)
+        .collect();
+    Excerpt {
+        passage_id: passage.id.clone(),
+        doc_id: doc.id.clone(),
+        quote,
+        offset: range.start,
+        cut,
+        highlights,
+        citation: citation(library, passage),
+        score: hit.score,
+        passage_text: library.passage_text(passage).to_string(),
+    }
+}
+
+/// Keeps a single over-long sentence within [`MAX_QUOTE`] by cutting at a word boundary.
+fn cap(body: &str, range: Range<usize>) -> (Range<usize>, bool) {
+    if range.len() <= MAX_QUOTE {
+        return (range, false);
+    }
+    let slice = &body[range.clone()];
+    let mut end = MAX_QUOTE;
+    while !slice.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut_at = slice[..end].rfind(char::is_whitespace).unwrap_or(end);
+    let trimmed = slice[..cut_at].trim_end_matches(|c: char| c.is_whitespace() || c == ',');
+    (range.start..range.start + trimmed.len(), true)
+}
+
+/// The answer: quotes of the hits, best first.
+pub fn answer(excerpts: Vec<Excerpt>, disclaimer: Disclaimer) -> Reply {
+    Reply::new(
+        Kind::Answer,
+        vec![Block::Excerpts {
+            label: None,
+            excerpts,
+        }],
+        disclaimer,
+    )
+}
+
+/// The honest "not in the library" reply.
+pub fn no_match(disclaimer: Disclaimer) -> Reply {
+    Reply::text(
+        Kind::NoMatch,
+        "I couldn't find anything in this server's library that answers that. Try other words, or ask the moderators: they can see questions the library can't answer yet.",
+        disclaimer,
+    )
+}
+
+/// The medical-advice refusal, optionally followed by general information from the library.
+pub fn medical_advice(
+    _question: &Question,
+    general: Vec<Excerpt>,
+    disclaimer: Disclaimer,
+) -> Reply {
+    let mut blocks = vec![Block::Text {
+        text: "Lantern can't advise on doses, tapering, or starting, stopping or mixing medications or other substances, or on getting them. A doctor or pharmacist can answer this safely for your situation, and the support lines below can help you find one.".to_string(),
+    }];
+    if !general.is_empty() {
+        blocks.push(Block::Excerpts {
+            label: Some(
+                "General information from the library (not advice for your situation):".to_string(),
+            ),
+            excerpts: general,
+        });
+    }
+    Reply::new(Kind::MedicalAdvice, blocks, disclaimer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Chunking, parse_markdown};
+    use crate::sentence;
+    use std::path::Path;
+
+    fn library(body: &str) -> Library {
+        let doc = parse_markdown(
+            Path::new("d.md"),
+            &format!("+++\nid = \"d\"\ntitle = \"T\"\n+++\n\n## Section\n\n{body}\n"),
+        )
+        .unwrap();
+        Library::new(vec![doc], Chunking::default())
+    }
+
+    fn weights(terms: &[&str]) -> Focus {
+        let query = Query {
+            terms: terms
+                .iter()
+                .map(|t| QueryTerm {
+                    term: t.to_string(),
+                    weight: 1.0,
+                    origin: crate::query::Origin::Typed,
+                })
+                .collect(),
+            concepts: (0..terms.len())
+                .map(|i| crate::query::Concept {
+                    terms: vec![i],
+                    confidence: 1.0,
+                    counts: true,
+                })
+                .collect(),
+            pairs: Vec::new(),
+        };
+        Focus::new(&query, |_| 1.0)
+    }
+
+    fn hit() -> Hit {
+        Hit {
+            passage: 0,
+            score: 1.0,
+            matched: 1,
+        }
+    }
+
+    #[test]
+    fn picks_the_matching_sentences_verbatim() {
+        let lib = library(
+            "Nothing here at all. Still nothing to see in this one. Naloxone reverses an opioid overdose. It is sold as Narcan. Unrelated closing words.",
+        );
+        let e = excerpt(&lib, &hit(), &weights(&["naloxon"]));
+        assert!(e.quote.starts_with("Naloxone reverses"), "{}", e.quote);
+        assert!(lib.documents[0].body[e.offset..].starts_with(&e.quote));
+        assert_eq!(&e.quote[e.highlights[0].clone()], "Naloxone");
+        assert_eq!(e.citation.section.as_deref(), Some("Section"));
+        assert!(!e.cut);
+    }
+
+    #[test]
+    fn quotes_stay_within_one_paragraph_and_three_sentences() {
+        let lib = library(
+            "Opioid one. Opioid two. Opioid three. Opioid four. Opioid five.\n\nOpioid in another paragraph.",
+        );
+        let e = excerpt(&lib, &hit(), &weights(&["opioid"]));
+        assert_eq!(sentence::split(&e.quote).len(), 3, "{}", e.quote);
+        assert!(!e.quote.contains('\n'));
+    }
+
+    #[test]
+    fn an_overlong_sentence_is_cut_at_a_word() {
+        let long = format!("Opioid {} end.", "word ".repeat(200));
+        let lib = library(&long);
+        let e = excerpt(&lib, &hit(), &weights(&["opioid"]));
+        assert!(e.cut);
+        assert!(e.quote.len() <= MAX_QUOTE);
+        assert!(e.quote.ends_with("word"));
+        assert!(lib.documents[0].body.contains(&e.quote));
+    }
+}

@@ -1,0 +1,398 @@
+//! The `lantern` command line: parses arguments and dispatches; each command is a few lines over
+//! the engine.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{Config, Context, Engine, LoadError};
+use crate::eval::{beir, cases};
+use crate::render;
+use crate::reply::Reply;
+
+/// Lantern: cited, verbatim answers from a peer-support server's library of articles.
+#[derive(Debug, Parser)]
+#[command(name = "lantern", version, about)]
+pub struct Cli {
+    /// Folder holding lantern.toml, safety.toml, resources.toml and synonyms.toml.
+    #[arg(long, global = true, default_value = "config")]
+    pub config: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by commands that answer questions.
+#[derive(Debug, Args)]
+pub struct AskOptions {
+    /// Region for the disclaimer and support lines (code, name or alias: us, uk, ie, ...).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// A library folder or JSONL file instead of the configured one (data/).
+    #[arg(long)]
+    pub library: Option<PathBuf>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Answer a question as Lantern would in Discord.
+    Ask {
+        #[command(flatten)]
+        options: AskOptions,
+        /// Print the structured reply as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The question (several words are joined with spaces).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        question: Vec<String>,
+    },
+    /// Ask questions interactively, one per line.
+    Repl {
+        #[command(flatten)]
+        options: AskOptions,
+    },
+    /// List support lines by region and topic.
+    Resources {
+        /// Region (code, name or alias).
+        region: Option<String>,
+        /// Topic (crisis, addiction, mental-health, overdose, youth, ...).
+        topic: Option<String>,
+    },
+    /// Build (or reuse) the search index and report documents and passages.
+    Index {
+        /// A library folder or JSONL file instead of the configured one.
+        #[arg(long)]
+        library: Option<PathBuf>,
+    },
+    /// Validate the configuration and the library; lists every problem with file and line.
+    Check {
+        /// A library folder or JSONL file instead of the configured one.
+        #[arg(long)]
+        library: Option<PathBuf>,
+    },
+    /// Evaluate: development cases (CASES.toml) or a BEIR folder (--beir DIR).
+    Eval(EvalArgs),
+    /// Run the Discord bot (token from DISCORD_TOKEN or the configured secrets file).
+    Serve {
+        /// Base URL replacing https://discord.com for REST calls (overrides lantern.toml).
+        #[arg(long)]
+        http_proxy: Option<String>,
+    },
+}
+
+/// `lantern eval` arguments.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Cases file in the format of dev-questions.toml.
+    #[arg(required_unless_present = "beir", conflicts_with = "beir")]
+    pub cases: Option<PathBuf>,
+    /// A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/test.tsv).
+    #[arg(long)]
+    pub beir: Option<PathBuf>,
+    /// Queries file for --beir (default: queries.jsonl in the folder).
+    #[arg(long, requires = "beir")]
+    pub queries: Option<PathBuf>,
+    /// Write a TREC run file (100 results per query) for --beir.
+    #[arg(long, requires = "beir")]
+    pub run: Option<PathBuf>,
+    /// Index whole documents instead of passages (--beir).
+    #[arg(long, requires = "beir")]
+    pub whole_documents: bool,
+    #[command(flatten)]
+    pub options: AskOptions,
+}
+
+/// Runs the command line; the exit code says whether it succeeded.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Ask {
+            options,
+            json,
+            question,
+        } => ask(&cli.config, &options, json, &question.join(" ")),
+        Command::Repl { options } => repl(&cli.config, &options),
+        Command::Resources { region, topic } => resources(&cli.config, region, topic),
+        Command::Index { library } => index(&cli.config, library.as_deref()),
+        Command::Check { library } => Ok(check(&cli.config, library.as_deref())),
+        Command::Eval(args) => eval(&cli.config, &args),
+        Command::Serve { http_proxy } => crate::discord::serve_from_cli(&cli.config, http_proxy),
+    }
+}
+
+/// Loads the engine, printing every configuration or library problem.
+fn engine(config: &Path, library: Option<&Path>) -> anyhow::Result<Engine> {
+    match Engine::load(config, library) {
+        Ok(e) => Ok(e),
+        Err(LoadError::Problems(ps)) => {
+            anyhow::bail!("{ps}\n(run `lantern check` for the full list)")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn context(engine: &Engine, options: &AskOptions) -> anyhow::Result<Context> {
+    let mut ctx = engine.default_context();
+    if let Some(r) = &options.region {
+        match engine.resources.region(r) {
+            Some(region) => ctx.region = region.code.clone(),
+            None => {
+                eprintln!("lantern: unknown region {r:?}; using the international lines");
+                ctx.region = engine.resources.international().code.clone();
+            }
+        }
+    }
+    Ok(ctx)
+}
+
+fn ask(
+    config: &Path,
+    options: &AskOptions,
+    json: bool,
+    question: &str,
+) -> anyhow::Result<ExitCode> {
+    let engine = engine(config, options.library.as_deref())?;
+    let ctx = context(&engine, options)?;
+    let reply = engine.ask(question, &ctx);
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &json_reply(&reply))?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", render::terminal(&reply))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The structured reply printed by `ask --json`.
+pub fn json_reply(reply: &Reply) -> serde_json::Value {
+    let passages: Vec<serde_json::Value> = reply
+        .excerpts()
+        .map(|e| {
+            serde_json::json!({
+                "doc_id": e.doc_id,
+                "passage_id": e.passage_id,
+                "title": e.citation.title,
+                "section": e.citation.section,
+                "text": e.passage_text,
+                "quote": e.quote,
+                "offset": e.offset,
+                "score": e.score,
+            })
+        })
+        .collect();
+    let messages: Vec<String> = render::discord(reply)
+        .iter()
+        .map(|m| m.content().to_string())
+        .collect();
+    serde_json::json!({
+        "kind": reply.kind(),
+        "region": reply.disclaimer().region(),
+        "passages": passages,
+        "disclaimer": reply.disclaimer().text(),
+        "rendered": messages.join("\n\n"),
+        "messages": messages,
+    })
+}
+
+fn repl(config: &Path, options: &AskOptions) -> anyhow::Result<ExitCode> {
+    let engine = engine(config, options.library.as_deref())?;
+    let ctx = context(&engine, options)?;
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout();
+    eprintln!("Ask a question (Ctrl-D to quit).");
+    loop {
+        write!(out, "> ")?;
+        out.flush()?;
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            break;
+        }
+        let started = Instant::now();
+        let reply = engine.ask(line.trim_end_matches(['\n', '\r']), &ctx);
+        writeln!(out, "{}\n", render::terminal(&reply))?;
+        eprintln!("({:?})", started.elapsed());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn resources(
+    config: &Path,
+    region: Option<String>,
+    topic: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config).map_err(|ps| anyhow::anyhow!("{ps}"))?;
+    let lookup = config.resources.lookup(
+        region.as_deref(),
+        topic.as_deref(),
+        &config.settings.default_region,
+    );
+    let mut out = std::io::stdout().lock();
+    if let Some(r) = &lookup.unknown_region {
+        writeln!(
+            out,
+            "Unknown region {r:?}: showing the international directory."
+        )?;
+    }
+    if let Some(t) = &lookup.unknown_topic {
+        let topics: Vec<&str> = config
+            .resources
+            .topics
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        writeln!(
+            out,
+            "Unknown topic {t:?} (topics: {}): showing every line.",
+            topics.join(", ")
+        )?;
+    }
+    writeln!(
+        out,
+        "{} ({}), emergency: {}",
+        lookup.region.name, lookup.region.code, lookup.region.emergency
+    )?;
+    for l in &lookup.lines {
+        writeln!(
+            out,
+            "- {}: {} ({}); {}. Source: {}, checked {}{}",
+            l.name,
+            l.contact(),
+            l.hours,
+            l.purpose,
+            l.source,
+            l.checked,
+            if l.check {
+                " [CHECK: secondary or dated source]"
+            } else {
+                ""
+            }
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{}",
+        config.resources.disclaimer(&lookup.region.code).text()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn index(config: &Path, library: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let engine = engine(config, library)?;
+    let elapsed = started.elapsed();
+    let words: usize = engine.library.passages.iter().map(|p| p.words).sum();
+    println!("library: {}", engine.library_path.display());
+    println!("documents: {}", engine.library.documents.len());
+    println!(
+        "passages: {} ({} words, {:.0} per passage)",
+        engine.library.passages.len(),
+        words,
+        words as f64 / engine.library.passages.len().max(1) as f64
+    );
+    println!(
+        "index: {:?} in {:.1} ms",
+        engine.index.provenance,
+        elapsed.as_secs_f64() * 1000.0
+    );
+    for d in &engine.library.documents {
+        let n = engine
+            .library
+            .passages
+            .iter()
+            .filter(|p| engine.library.documents[p.doc].id == d.id)
+            .count();
+        if engine.library.documents.len() <= 50 {
+            println!("  {} ({} passages): {}", d.id, n, d.display_title());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(config: &Path, library: Option<&Path>) -> ExitCode {
+    let mut problems = Vec::new();
+    let loaded = Config::load(config);
+    let (library_path, chunking) = match &loaded {
+        Ok(c) => (
+            library.map_or_else(|| c.settings.library.clone(), Path::to_path_buf),
+            crate::retrieval::Retrieval::new(&c.settings.search, Default::default()).chunking,
+        ),
+        Err(ps) => {
+            problems.extend(ps.0.iter().cloned());
+            (
+                library.map_or_else(|| PathBuf::from("data"), Path::to_path_buf),
+                Default::default(),
+            )
+        }
+    };
+    let documents = match crate::corpus::Library::load(&library_path, chunking) {
+        Ok(lib) => Some((lib.documents.len(), lib.passages.len())),
+        Err(ps) => {
+            problems.extend(ps.0);
+            None
+        }
+    };
+    if problems.is_empty() {
+        let (d, p) = documents.unwrap_or_default();
+        println!(
+            "ok: configuration in {} and library {} ({d} documents, {p} passages)",
+            config.display(),
+            library_path.display()
+        );
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        eprintln!("{} problem(s)", problems.len());
+        ExitCode::from(1)
+    }
+}
+
+fn eval(config: &Path, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.beir {
+        let config = Config::load(config).map_err(|ps| anyhow::anyhow!("{ps}"))?;
+        let retrieval = crate::retrieval::Retrieval::new(&config.settings.search, config.synonyms);
+        let cache = config.settings.index_cache.clone();
+        let options = beir::BeirOptions {
+            dir: dir.clone(),
+            queries: args.queries.clone(),
+            run: args.run.clone(),
+            cache: (!cache.as_os_str().is_empty()).then_some(cache),
+            whole_documents: args.whole_documents,
+        };
+        let report = beir::evaluate(&options, &retrieval)
+            .with_context(|| format!("evaluating {}", dir.display()))?;
+        println!(
+            "documents: {}  passages: {}  queries: {}",
+            report.documents, report.passages, report.queries
+        );
+        println!("nDCG@10:    {:.4}", report.ndcg10);
+        println!("Recall@100: {:.4}", report.recall100);
+        println!("MRR@10:     {:.4}", report.mrr10);
+        println!(
+            "index: {:.2} s  search: {:.2} s ({:.2} ms/query)",
+            report.index_time.as_secs_f64(),
+            report.search_time.as_secs_f64(),
+            report.search_time.as_secs_f64() * 1000.0 / report.queries.max(1) as f64
+        );
+        if let Some(run) = &args.run {
+            println!("run file: {}", run.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = args
+        .cases
+        .as_deref()
+        .expect("clap requires cases or --beir");
+    let cases = cases::load(path).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let engine = engine(config, args.options.library.as_deref())?;
+    let ctx = context(&engine, &args.options)?;
+    let report = cases::run(&engine, &cases, &ctx);
+    print!("{}", report.to_text());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,287 @@
+//! `config/lantern.toml`: where the library and store are, how retrieval behaves, and how the bot
+//! connects. `parse` is pure and tested with inline TOML; `load` only reads the file. Unknown
+//! keys are errors, so a typo fails loudly instead of being ignored.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::problem::{Problem, read_utf8};
+
+/// Everything in `config/lantern.toml`. Every key has a default, so an empty file is valid.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Library folder or JSONL file (relative paths are relative to the working directory).
+    pub library: PathBuf,
+    /// Where built search indexes are kept and reused; empty to always build in memory.
+    pub index_cache: PathBuf,
+    /// Region used for the disclaimer and support lines when a server or command sets none.
+    pub default_region: String,
+    /// Retrieval and reply settings.
+    pub search: SearchSettings,
+    /// Discord connection settings (used by `lantern serve`).
+    pub discord: DiscordSettings,
+    /// The SQLite store.
+    pub store: StoreSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            library: PathBuf::from("data"),
+            index_cache: PathBuf::from(".lantern/index"),
+            default_region: "US".to_string(),
+            search: SearchSettings::default(),
+            discord: DiscordSettings::default(),
+            store: StoreSettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+/// Retrieval and reply composition.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchSettings {
+    /// Passages quoted in an answer (k).
+    pub results: usize,
+    /// BM25 term-frequency saturation.
+    pub k1: f32,
+    /// BM25 length normalisation.
+    pub b: f32,
+    /// Weight of title words relative to body words.
+    pub title_weight: f32,
+    /// Weight of heading words relative to body words.
+    pub heading_weight: f32,
+    /// Weight of a synonym of a word the member typed.
+    pub synonym_weight: f32,
+    /// Weight of a typo correction (0 turns correction off).
+    pub correction_weight: f32,
+    /// Relevance gate: the best passage must cover at least this share of what was asked
+    /// (question words weighted by rarity), or the reply says the library has no answer.
+    pub min_coverage: f32,
+    /// Passages grow to at least this many words where the text allows.
+    pub passage_min_words: usize,
+    /// Passages never grow past this many words.
+    pub passage_max_words: usize,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings {
+            results: 3,
+            k1: 1.2,
+            b: 0.75,
+            title_weight: 2.0,
+            heading_weight: 1.5,
+            synonym_weight: 0.8,
+            correction_weight: 0.8,
+            min_coverage: 0.5,
+            passage_min_words: 40,
+            passage_max_words: 150,
+        }
+    }
+}
+
+/// How commands are registered with Discord.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// Globally, for every server (takes up to an hour to appear).
+    Global,
+    /// Only in the servers listed in `test_guilds` (instant; for development).
+    Guilds,
+}
+
+/// Discord connection settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordSettings {
+    /// Where slash commands are registered.
+    pub register: Registration,
+    /// Servers to register in when `register = "guilds"`.
+    pub test_guilds: Vec<u64>,
+    /// Base URL that replaces `https://discord.com` for every REST call (a shared rate-limit
+    /// proxy in large deployments; the loopback stand-in in tests). Empty: talk to Discord.
+    pub http_proxy: String,
+    /// A file holding the bot token when `DISCORD_TOKEN` is not set (keep it out of git).
+    pub token_file: PathBuf,
+}
+
+impl Default for DiscordSettings {
+    fn default() -> Self {
+        DiscordSettings {
+            register: Registration::Global,
+            test_guilds: Vec::new(),
+            http_proxy: String::new(),
+            token_file: PathBuf::from("config/secrets.toml"),
+        }
+    }
+}
+
+/// The store.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// SQLite database file (created with its folder if missing).
+    pub path: PathBuf,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            path: PathBuf::from(".lantern/lantern.db"),
+        }
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// A tracing filter: `info`, `lantern=debug,serenity=warn`, ... (`RUST_LOG` overrides).
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            level: "info,serenity=warn,tracing::span=warn".to_string(),
+        }
+    }
+}
+
+impl Settings {
+    /// Parses `lantern.toml` text; `file` names it in errors.
+    pub fn parse(source: &str, file: &Path) -> Result<Settings, Vec<Problem>> {
+        let settings: Settings =
+            toml::from_str(source).map_err(|e| vec![Problem::from_toml(file, source, 1, &e)])?;
+        let mut problems = Vec::new();
+        let s = &settings.search;
+        let mut check = |ok: bool, key: &str, what: &str| {
+            if !ok {
+                let line = source
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(key))
+                    .map(|i| i + 1);
+                problems.push(Problem::new(file, line, format!("{key} {what}")));
+            }
+        };
+        check(
+            (1..=10).contains(&s.results),
+            "results",
+            "must be between 1 and 10",
+        );
+        check(s.k1 > 0.0 && s.k1 <= 10.0, "k1", "must be in (0, 10]");
+        check((0.0..=1.0).contains(&s.b), "b", "must be in [0, 1]");
+        check(
+            s.title_weight >= 0.0,
+            "title_weight",
+            "must not be negative",
+        );
+        check(
+            s.heading_weight >= 0.0,
+            "heading_weight",
+            "must not be negative",
+        );
+        check(
+            (0.0..=1.0).contains(&s.synonym_weight),
+            "synonym_weight",
+            "must be in [0, 1]",
+        );
+        check(
+            (0.0..=1.0).contains(&s.correction_weight),
+            "correction_weight",
+            "must be in [0, 1]",
+        );
+        check(
+            (0.0..=1.0).contains(&s.min_coverage),
+            "min_coverage",
+            "must be in [0, 1]",
+        );
+        check(
+            s.passage_min_words >= 1 && s.passage_min_words <= s.passage_max_words,
+            "passage_min_words",
+            "must be at least 1 and at most passage_max_words",
+        );
+        let d = &settings.discord;
+        check(
+            d.register != Registration::Guilds || !d.test_guilds.is_empty(),
+            "test_guilds",
+            "must list at least one server id when register = \"guilds\"",
+        );
+        check(
+            d.http_proxy.is_empty()
+                || d.http_proxy.starts_with("http://")
+                || d.http_proxy.starts_with("https://"),
+            "http_proxy",
+            "must be an http:// or https:// URL",
+        );
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Loads `lantern.toml`; a missing file means all defaults.
+    pub fn load(path: &Path) -> Result<Settings, Vec<Problem>> {
+        if !path.exists() {
+            return Ok(Settings::default());
+        }
+        let source = read_utf8(path).map_err(|p| vec![p])?;
+        Settings::parse(&source, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<Settings, Vec<Problem>> {
+        Settings::parse(src, Path::new("lantern.toml"))
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        assert_eq!(parse("").unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn values_are_read() {
+        let s = parse(
+            "library = \"lib\"\n[search]\nresults = 5\nk1 = 0.9\n[discord]\nregister = \"guilds\"\ntest_guilds = [1, 2]\nhttp_proxy = \"http://127.0.0.1:9\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.library, PathBuf::from("lib"));
+        assert_eq!(s.search.results, 5);
+        assert_eq!(s.search.k1, 0.9);
+        assert_eq!(s.discord.test_guilds, [1, 2]);
+    }
+
+    #[test]
+    fn mistakes_name_their_line() {
+        let cases = [
+            ("[search]\nresults = 0\n", 2, "results"),
+            ("[search]\nreslts = 3\n", 2, "unknown field"),
+            ("[search]\nb = 3.0\n", 2, "b must"),
+            ("[discord]\nregister = \"guilds\"\n", 0, "test_guilds"),
+            ("[discord]\nhttp_proxy = \"127.0.0.1\"\n", 2, "http_proxy"),
+            (
+                "[discord]\nregister = \"everywhere\"\n",
+                2,
+                "unknown variant",
+            ),
+        ];
+        for (src, line, needle) in cases {
+            let ps = parse(src).unwrap_err();
+            assert!(ps[0].message.contains(needle), "{src:?}: {ps:?}");
+            if line > 0 {
+                assert_eq!(ps[0].line, Some(line), "{src:?}: {ps:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The engine: everything Lantern knows (settings, safety rules, support lines, library, index)
+//! behind one small synchronous API that the CLI and the Discord layer share. A question and a
+//! server's context go in, a [`Reply`] comes out; every path ends in a reply with a disclaimer.
+
+use std::path::{Path, PathBuf};
+
+use crate::answer;
+use crate::config::Settings;
+use crate::corpus::Library;
+use crate::crisis;
+use crate::index::SearchIndex;
+use crate::problem::{Problem, Problems, read_utf8};
+use crate::reply::{Block, Disclaimer, Excerpt, Kind, LineEntry, Reply};
+use crate::resources::{Resources, SupportLine};
+use crate::retrieval::{Retrieval, Retrieved};
+use crate::safety::{Question, SafetyRules, Screened};
+use crate::synonyms::Synonyms;
+
+/// Per-request context: what the server (or the command line) chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// Region code for the disclaimer and crisis lines.
+    pub region: String,
+    /// Passages quoted in an answer.
+    pub results: usize,
+}
+
+/// The configuration files, parsed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `lantern.toml`.
+    pub settings: Settings,
+    /// `safety.toml`.
+    pub safety: SafetyRules,
+    /// `resources.toml`.
+    pub resources: Resources,
+    /// `synonyms.toml`.
+    pub synonyms: Synonyms,
+}
+
+fn read_config<T>(
+    dir: &Path,
+    name: &str,
+    parse: impl FnOnce(&str, &Path) -> Result<T, Vec<Problem>>,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    let path = dir.join(name);
+    let source = match read_utf8(&path) {
+        Ok(s) => s,
+        Err(p) => {
+            problems.push(p);
+            return None;
+        }
+    };
+    match parse(&source, &path) {
+        Ok(v) => Some(v),
+        Err(mut ps) => {
+            problems.append(&mut ps);
+            None
+        }
+    }
+}
+
+impl Config {
+    /// Reads `lantern.toml` (optional), `safety.toml`, `resources.toml` and `synonyms.toml` from
+    /// a folder, reporting every problem in every file.
+    pub fn load(dir: &Path) -> Result<Config, Problems> {
+        let mut problems = Vec::new();
+        let settings = match Settings::load(&dir.join("lantern.toml")) {
+            Ok(s) => Some(s),
+            Err(mut ps) => {
+                problems.append(&mut ps);
+                None
+            }
+        };
+        let safety = read_config(dir, "safety.toml", SafetyRules::parse, &mut problems);
+        let resources = read_config(dir, "resources.toml", Resources::parse, &mut problems);
+        let synonyms = read_config(dir, "synonyms.toml", Synonyms::parse, &mut problems);
+        if let (Some(settings), Some(resources)) = (&settings, &resources)
+            && resources.region(&settings.default_region).is_none()
+        {
+            problems.push(Problem::new(
+                &dir.join("lantern.toml"),
+                None,
+                format!(
+                    "default_region {:?} is not a region in resources.toml",
+                    settings.default_region
+                ),
+            ));
+        }
+        match (settings, safety, resources, synonyms) {
+            (Some(settings), Some(safety), Some(resources), Some(synonyms))
+                if problems.is_empty() =>
+            {
+                Ok(Config {
+                    settings,
+                    safety,
+                    resources,
+                    synonyms,
+                })
+            }
+            _ => Err(Problems(problems)),
+        }
+    }
+}
+
+/// Lantern's engine.
+pub struct Engine {
+    /// `lantern.toml`.
+    pub settings: Settings,
+    /// The safety screen.
+    pub safety: SafetyRules,
+    /// Support lines.
+    pub resources: Resources,
+    /// Retrieval configuration.
+    pub retrieval: Retrieval,
+    /// The library.
+    pub library: Library,
+    /// Its index.
+    pub index: SearchIndex,
+    /// Where the library was read from.
+    pub library_path: PathBuf,
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Configuration or library files have problems (each names file and line).
+    #[error("{0}")]
+    Problems(#[from] Problems),
+    /// The index could not be built.
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+}
+
+impl Engine {
+    /// Loads configuration from `config_dir` and the library from `library` (or the configured
+    /// library), and builds or reuses the index. Every problem in config and library is reported.
+    pub fn load(config_dir: &Path, library: Option<&Path>) -> Result<Engine, LoadError> {
+        let config = Config::load(config_dir);
+        let library_path = match (&config, library) {
+            (_, Some(p)) => p.to_path_buf(),
+            (Ok(c), None) => c.settings.library.clone(),
+            (Err(_), None) => Settings::default().library,
+        };
+        let search = config
+            .as_ref()
+            .map(|c| c.settings.search.clone())
+            .unwrap_or_default();
+        let chunking = Retrieval::new(&search, Synonyms::default()).chunking;
+        let loaded = Library::load(&library_path, chunking);
+        let (config, library) = match (config, loaded) {
+            (Ok(c), Ok(l)) => (c, l),
+            (c, l) => {
+                let mut all = Vec::new();
+                if let Err(Problems(ps)) = c {
+                    all.extend(ps);
+                }
+                if let Err(Problems(ps)) = l {
+                    all.extend(ps);
+                }
+                return Err(LoadError::Problems(Problems(all)));
+            }
+        };
+        Engine::new(config, library, library_path)
+    }
+
+    /// An engine over a loaded configuration and library.
+    pub fn new(
+        config: Config,
+        library: Library,
+        library_path: PathBuf,
+    ) -> Result<Engine, LoadError> {
+        let cache = &config.settings.index_cache;
+        let index = if cache.as_os_str().is_empty() {
+            SearchIndex::build(&library)?
+        } else {
+            SearchIndex::open_or_build(&library, cache)?
+        };
+        Ok(Engine {
+            retrieval: Retrieval::new(&config.settings.search, config.synonyms),
+            settings: config.settings,
+            safety: config.safety,
+            resources: config.resources,
+            library,
+            index,
+            library_path,
+        })
+    }
+
+    /// The default context (configured region, configured number of results).
+    pub fn default_context(&self) -> Context {
+        Context {
+            region: self.settings.default_region.clone(),
+            results: self.retrieval.results,
+        }
+    }
+
+    /// The disclaimer for a region.
+    pub fn disclaimer(&self, region: &str) -> Disclaimer {
+        self.resources.disclaimer(region)
+    }
+
+    /// Answers a message. Never fails: every input gets a reply with the disclaimer.
+    pub fn ask(&self, text: &str, ctx: &Context) -> Reply {
+        self.ask_screened(self.safety.screen(text), ctx, 0)
+    }
+
+    /// The next results for a question already answered (the "more results" button): the
+    /// passages ranked after the first `skip`.
+    pub fn more(&self, text: &str, ctx: &Context, skip: usize) -> Reply {
+        self.ask_screened(self.safety.screen(text), ctx, skip)
+    }
+
+    fn ask_screened(&self, screened: Screened, ctx: &Context, skip: usize) -> Reply {
+        let disclaimer = self.disclaimer(&ctx.region);
+        match screened {
+            Screened::Crisis(kind) => crisis::reply(&self.resources, &ctx.region, kind, disclaimer),
+            Screened::Empty => self.help(&ctx.region),
+            Screened::MedicalAdvice(q) => {
+                let general = self.excerpts(&q, ctx.results, skip).unwrap_or_default();
+                answer::medical_advice(&q, general, disclaimer)
+            }
+            Screened::Ordinary(q) => match self.excerpts(&q, ctx.results, skip) {
+                Some(excerpts) if !excerpts.is_empty() => answer::answer(excerpts, disclaimer),
+                _ if skip > 0 => Reply::text(
+                    Kind::NoMatch,
+                    "That's everything relevant the library has on this.",
+                    disclaimer,
+                ),
+                _ => answer::no_match(disclaimer),
+            },
+        }
+    }
+
+    /// Ranked passages for a screened question, ungated (for evaluation and "more results").
+    pub fn retrieve(&self, question: &Question, limit: usize) -> Retrieved {
+        self.retrieval
+            .search(&self.index, &self.library, question, limit)
+    }
+
+    /// Quotes for a question, or `None` when nothing relevant enough was found.
+    fn excerpts(&self, question: &Question, results: usize, skip: usize) -> Option<Vec<Excerpt>> {
+        let retrieved = self.retrieve(question, skip + results.max(1));
+        if !self.retrieval.is_relevant(&retrieved) {
+            return None;
+        }
+        Some(
+            retrieved
+                .hits
+                .iter()
+                .skip(skip)
+                .filter(|h| {
+                    // Later passages must also be about the question, not only share a word.
+                    crate::retrieval::coverage(&retrieved.query, h) >= self.retrieval.min_coverage
+                })
+                .map(|h| answer::excerpt(&self.library, h, &retrieved.focus))
+                .collect(),
+        )
+    }
+
+    /// How to use Lantern.
+    pub fn help(&self, region: &str) -> Reply {
+        Reply::text(
+            Kind::Help,
+            "Ask me a question and I'll share short quotes from this server's library of articles, with where each comes from. Try `/ask what is dissociation?` or mention me with your question. `/resources` lists support lines (for example `/resources uk addiction`), `/source` shows a quoted passage whole, `/about` says what I am and what I store. I can't give medical advice.",
+            self.disclaimer(region),
+        )
+    }
+
+    /// What Lantern is and is not, and what the library holds.
+    pub fn about(&self, region: &str) -> Reply {
+        let mut docs: Vec<String> = self
+            .library
+            .documents
+            .iter()
+            .take(20)
+            .map(|d| {
+                let by: Vec<&str> = [&d.author, &d.publisher]
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect();
+                if by.is_empty() {
+                    format!("\u{2022} {}", d.display_title())
+                } else {
+                    format!("\u{2022} {} ({})", d.display_title(), by.join(", "))
+                }
+            })
+            .collect();
+        if self.library.documents.len() > 20 {
+            docs.push(format!(
+                "\u{2022} … and {} more",
+                self.library.documents.len() - 20
+            ));
+        }
+        Reply::new(
+            Kind::About,
+            vec![
+                Block::Text {
+                    text: "Lantern answers questions with short, verbatim quotes from this server's library, each cited. It does not write advice of its own, it is not a clinician, and it is not a helpline: in a crisis it points to people who can help.".to_string(),
+                },
+                Block::Text {
+                    text: format!("The library ({} documents):\n{}", self.library.documents.len(), docs.join("\n")),
+                },
+                Block::Text {
+                    text: "What it stores: counts of questions and feedback per server; the text of questions only where a server's moderators turned logging on, deleted after their retention period. `/forgetme` erases what is stored about you.".to_string(),
+                },
+            ],
+            self.disclaimer(region),
+        )
+    }
+
+    /// Support lines for a region and topic, with a server's own lines after the built-in ones.
+    pub fn resources_reply(
+        &self,
+        region: Option<&str>,
+        topic: Option<&str>,
+        ctx: &Context,
+        server_lines: &[SupportLine],
+    ) -> Reply {
+        let lookup = self.resources.lookup(region, topic, &ctx.region);
+        let mut blocks = Vec::new();
+        if let Some(unknown) = &lookup.unknown_region {
+            blocks.push(Block::Text {
+                text: format!(
+                    "I don't have lines for \u{201C}{}\u{201D} yet, so here is the international directory.",
+                    crate::render::escape(unknown)
+                ),
+            });
+        }
+        if let Some(unknown) = &lookup.unknown_topic {
+            let topics: Vec<&str> = self
+                .resources
+                .topics
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            blocks.push(Block::Text {
+                text: format!(
+                    "I don't know the topic \u{201C}{}\u{201D}; topics are: {}. Here are all the lines I have for this region.",
+                    crate::render::escape(unknown),
+                    topics.join(", ")
+                ),
+            });
+        }
+        blocks.push(Block::Text {
+            text: format!(
+                "Support lines for {}{} (emergency: {}):",
+                lookup.region.name,
+                lookup
+                    .topic
+                    .map(|t| format!(", {}", t.name))
+                    .unwrap_or_default(),
+                lookup.region.emergency
+            ),
+        });
+        let mut lines: Vec<LineEntry> = lookup.lines.iter().map(|l| line_entry(l)).collect();
+        lines.extend(
+            server_lines
+                .iter()
+                .filter(|l| l.region == lookup.region.code)
+                .filter(|l| lookup.topic.is_none_or(|t| l.topics.contains(&t.name)))
+                .map(line_entry),
+        );
+        blocks.push(Block::Lines { lines });
+        Reply::new(
+            Kind::Resources,
+            blocks,
+            self.disclaimer(&lookup.region.code),
+        )
+    }
+
+    /// A passage shown whole, with its citation (`/source`).
+    pub fn source(&self, passage_id: &str, region: &str) -> Reply {
+        let disclaimer = self.disclaimer(region);
+        let Some((_, passage)) = self.library.passage_by_id(passage_id.trim()) else {
+            return Reply::text(
+                Kind::Notice,
+                "I can't find that passage. Use the id shown under an answer (like `document#section`).",
+                disclaimer,
+            );
+        };
+        let doc = self.library.document_of(passage);
+        let whole = Excerpt {
+            passage_id: passage.id.clone(),
+            doc_id: doc.id.clone(),
+            quote: self.library.passage_text(passage).to_string(),
+            offset: passage.range.start,
+            cut: false,
+            highlights: Vec::new(),
+            citation: answer::citation(&self.library, passage),
+            score: 0.0,
+            passage_text: self.library.passage_text(passage).to_string(),
+        };
+        Reply::new(
+            Kind::Source,
+            vec![Block::Excerpts {
+                label: None,
+                excerpts: vec![whole],
+            }],
+            disclaimer,
+        )
+    }
+
+    /// A short notice (confirmations, cooldowns, errors) with the disclaimer.
+    pub fn notice(&self, kind: Kind, text: impl Into<String>, region: &str) -> Reply {
+        Reply::text(kind, text, self.disclaimer(region))
+    }
+}
+
+fn line_entry(l: &SupportLine) -> LineEntry {
+    LineEntry {
+        name: l.name.clone(),
+        contact: l.contact(),
+        hours: l.hours.clone(),
+        purpose: l.purpose.clone(),
+        check: l.check,
+    }
+}

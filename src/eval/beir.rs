@@ -1,0 +1,222 @@
+//! Retrieval evaluation on a BEIR-format folder (`corpus.jsonl`, `queries.jsonl`,
+//! `qrels/test.tsv`): the library is the corpus, documents are ranked by their best passage, and
+//! the figures are those trec_eval reports. Optionally writes a standard TREC run file.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use super::metrics::{self, Qrels, Ranked};
+use crate::corpus::{Chunking, Library, parse_jsonl};
+use crate::index::SearchIndex;
+use crate::query::Query;
+use crate::retrieval::Retrieval;
+
+/// What to evaluate.
+#[derive(Debug, Clone)]
+pub struct BeirOptions {
+    /// The BEIR folder.
+    pub dir: PathBuf,
+    /// Queries file (default `queries.jsonl` in `dir`).
+    pub queries: Option<PathBuf>,
+    /// Where to write a TREC run file (100 results per query).
+    pub run: Option<PathBuf>,
+    /// Where stored indexes are kept (reused across runs); `None` builds in memory.
+    pub cache: Option<PathBuf>,
+    /// Index whole documents instead of passages.
+    pub whole_documents: bool,
+}
+
+/// The figures of one evaluation.
+#[derive(Debug, Clone)]
+pub struct BeirReport {
+    /// Documents in the corpus.
+    pub documents: usize,
+    /// Passages indexed.
+    pub passages: usize,
+    /// Queries evaluated (those with at least one relevant document).
+    pub queries: usize,
+    /// nDCG@10.
+    pub ndcg10: f64,
+    /// Recall@100.
+    pub recall100: f64,
+    /// MRR@10.
+    pub mrr10: f64,
+    /// Time to load the corpus and build (or reuse) the index.
+    pub index_time: Duration,
+    /// Time to run every query.
+    pub search_time: Duration,
+}
+
+#[derive(Debug, Deserialize)]
+struct QueryLine {
+    #[serde(rename = "_id")]
+    id: serde_json::Value,
+    text: String,
+}
+
+fn id_string(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads `queries.jsonl`-style lines.
+pub fn read_queries(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let q: QueryLine = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: not a query line", path.display(), i + 1))?;
+        out.push((id_string(&q.id), q.text));
+    }
+    Ok(out)
+}
+
+/// Reads a BEIR qrels TSV (`query-id corpus-id score`, header line optional).
+pub fn read_qrels(path: &Path) -> anyhow::Result<Qrels> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut qrels: Qrels = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 3 {
+            if line.trim().is_empty() {
+                continue;
+            }
+            bail!(
+                "{}:{}: expected three tab-separated columns",
+                path.display(),
+                i + 1
+            );
+        }
+        let Ok(grade) = cols[2].trim().parse::<i64>() else {
+            if i == 0 {
+                continue; // header
+            }
+            bail!("{}:{}: score is not a number", path.display(), i + 1);
+        };
+        qrels
+            .entry(cols[0].to_string())
+            .or_default()
+            .insert(cols[1].to_string(), grade.max(0) as u32);
+    }
+    Ok(qrels)
+}
+
+/// Runs the evaluation.
+pub fn evaluate(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<BeirReport> {
+    let corpus_path = options.dir.join("corpus.jsonl");
+    if !corpus_path.exists() {
+        bail!(
+            "{} has no corpus.jsonl (is it a BEIR folder?)",
+            options.dir.display()
+        );
+    }
+    let queries_path = options
+        .queries
+        .clone()
+        .unwrap_or_else(|| options.dir.join("queries.jsonl"));
+    let qrels = read_qrels(&options.dir.join("qrels").join("test.tsv"))?;
+    let queries = read_queries(&queries_path)?;
+
+    let started = Instant::now();
+    let text = std::fs::read_to_string(&corpus_path)
+        .with_context(|| format!("reading {}", corpus_path.display()))?;
+    let documents = parse_jsonl(&corpus_path, &text).map_err(|ps| {
+        anyhow::anyhow!(crate::problem::Problems(ps.into_iter().take(10).collect()))
+    })?;
+    drop(text);
+    let chunking = if options.whole_documents {
+        Chunking {
+            min_words: usize::MAX / 4,
+            max_words: usize::MAX / 4,
+        }
+    } else {
+        retrieval.chunking
+    };
+    let library = Library::new(documents, chunking);
+    let index = match &options.cache {
+        Some(cache) => SearchIndex::open_or_build(&library, cache)?,
+        None => SearchIndex::build(&library)?,
+    };
+    let index_time = started.elapsed();
+
+    let mut run_file = match &options.run {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let started = Instant::now();
+    let (mut ndcg, mut recall, mut rr) = (Vec::new(), Vec::new(), Vec::new());
+    let mut evaluated = 0;
+    for (qid, text) in &queries {
+        let Some(judged) = qrels.get(qid) else {
+            continue;
+        };
+        let query = Query::build(text, &retrieval.synonyms, &index, retrieval.expansion);
+        let mut results = rank_documents(&index, &library, &query, retrieval, 100);
+        metrics::trec_order(&mut results);
+        if let Some(w) = run_file.as_mut() {
+            for (rank, r) in results.iter().enumerate() {
+                writeln!(w, "{qid} Q0 {} {} {:.6} lantern", r.doc, rank + 1, r.score)?;
+            }
+        }
+        ndcg.push(metrics::ndcg_at(&results, judged, 10));
+        recall.push(metrics::recall_at(&results, judged, 100));
+        rr.push(metrics::reciprocal_rank_at(&results, judged, 10));
+        evaluated += usize::from(judged.values().any(|&g| g > 0));
+    }
+    if let Some(mut w) = run_file {
+        w.flush()?;
+    }
+    Ok(BeirReport {
+        documents: library.documents.len(),
+        passages: library.passages.len(),
+        queries: evaluated,
+        ndcg10: metrics::mean(ndcg),
+        recall100: metrics::mean(recall),
+        mrr10: metrics::mean(rr),
+        index_time,
+        search_time: started.elapsed(),
+    })
+}
+
+/// Documents ranked by their best passage's score, best first, at most `limit`.
+pub fn rank_documents(
+    index: &SearchIndex,
+    library: &Library,
+    query: &Query,
+    retrieval: &Retrieval,
+    limit: usize,
+) -> Vec<Ranked> {
+    let Some(scored) = index.score_all(query, &retrieval.scoring) else {
+        return Vec::new();
+    };
+    let mut best: HashMap<usize, f32> = HashMap::new();
+    for hit in &scored.hits {
+        let doc = library.passages[hit.passage].doc;
+        let e = best.entry(doc).or_insert(0.0);
+        *e = e.max(hit.score);
+    }
+    let mut ranked: Vec<(usize, f32)> = best.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(limit);
+    ranked
+        .into_iter()
+        .map(|(doc, score)| Ranked {
+            doc: library.documents[doc].id.clone(),
+            score,
+        })
+        .collect()
+}

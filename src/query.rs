@@ -1,0 +1,558 @@
+//! Turns question text into a weighted bag of index terms. The text is only ever split into
+//! words: `AND`, quotes, colons, brackets, `*` and `~` are plain characters, so no question can
+//! be a syntax error. Question words are dropped, synonyms and acronyms expand, and words the
+//! library lacks are corrected to the closest word it has.
+
+use crate::spelling::Correction;
+use crate::synonyms::Synonyms;
+use crate::text::{self, Stemmer};
+
+/// Words that carry no topic in a question. Compared with the folded word as typed.
+pub const STOPWORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "actually",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anyone",
+    "are",
+    "aren't",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "can't",
+    "cannot",
+    "cant",
+    "could",
+    "couldn't",
+    "did",
+    "didn't",
+    "do",
+    "does",
+    "doesn't",
+    "doing",
+    "don't",
+    "dont",
+    "down",
+    "during",
+    "each",
+    "eg",
+    "else",
+    "even",
+    "ever",
+    "exactly",
+    "explain",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "gets",
+    "getting",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "hello",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "hey",
+    "hi",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "i'd",
+    "i'm",
+    "i've",
+    "ie",
+    "if",
+    "im",
+    "in",
+    "into",
+    "is",
+    "isn't",
+    "it",
+    "it's",
+    "its",
+    "itself",
+    "just",
+    "know",
+    "lantern",
+    "let",
+    "like",
+    "me",
+    "mean",
+    "means",
+    "meant",
+    "more",
+    "most",
+    "much",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "ok",
+    "okay",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "please",
+    "pls",
+    "really",
+    "same",
+    "say",
+    "says",
+    "she",
+    "should",
+    "so",
+    "some",
+    "someone",
+    "something",
+    "such",
+    "tell",
+    "than",
+    "thank",
+    "thanks",
+    "that",
+    "that's",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "there's",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "want",
+    "was",
+    "we",
+    "were",
+    "what",
+    "what's",
+    "whats",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+];
+
+fn is_stopword(folded: &str) -> bool {
+    STOPWORDS.binary_search(&folded).is_ok()
+}
+
+/// Words that ask how two things relate ("how are trauma and addiction connected?"). They are
+/// searched for at a low weight and do not count towards relevance: the things related are the
+/// topic, and a passage about both answers the question whatever word it uses for the link.
+pub const RELATION_WORDS: &[&str] = &[
+    "associated",
+    "association",
+    "connect",
+    "connected",
+    "connection",
+    "connections",
+    "link",
+    "linked",
+    "links",
+    "relate",
+    "related",
+    "relation",
+    "relationship",
+    "relationships",
+];
+
+/// Weight of a relation word.
+const RELATION_WEIGHT: f32 = 0.3;
+
+/// What the query builder needs to know about the library's terms.
+pub trait Lexicon {
+    /// Whether the library contains the term (in any field).
+    fn contains(&self, term: &str) -> bool;
+    /// The closest library term to an unknown one, if any is close enough.
+    fn correct(&self, term: &str) -> Option<Correction>;
+}
+
+/// Where a query term came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Typed by the member.
+    Typed,
+    /// From a synonym group of something typed.
+    Synonym,
+    /// A correction of a word the library does not contain.
+    Corrected,
+}
+
+/// One term to search for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryTerm {
+    /// The index term (stemmed).
+    pub term: String,
+    /// Multiplier on its BM25 contribution.
+    pub weight: f32,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// One thing the member asked about: a word, or a phrase matched by a synonym group, with every
+/// term that stands for it. Relevance is judged by how many concepts a passage covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Concept {
+    /// Indices into [`Query::terms`].
+    pub terms: Vec<usize>,
+    /// How much a match counts towards coverage (a corrected word counts less).
+    pub confidence: f32,
+    /// Whether it counts towards coverage at all (relation words do not).
+    pub counts: bool,
+}
+
+/// A question as weighted index terms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Distinct terms, each with its largest weight.
+    pub terms: Vec<QueryTerm>,
+    /// The concepts, in question order.
+    pub concepts: Vec<Concept>,
+    /// Consecutive topic words as typed (folded), for exact-phrase matching.
+    pub pairs: Vec<(String, String)>,
+}
+
+/// Weights for terms that were not typed as such.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Expansion {
+    /// Weight of a one-word synonym (a multi-word synonym's words get 60% of it).
+    pub synonym: f32,
+    /// Weight of a typo correction at distance 1 (distance 2 gets 80% of it); 0 disables.
+    pub correction: f32,
+}
+
+impl Default for Expansion {
+    fn default() -> Self {
+        Expansion {
+            synonym: 0.8,
+            correction: 0.8,
+        }
+    }
+}
+
+impl Query {
+    /// Builds the query for `text`. Never fails: text without topic words gives an empty query.
+    pub fn build(
+        text: &str,
+        synonyms: &Synonyms,
+        lexicon: &dyn Lexicon,
+        expansion: Expansion,
+    ) -> Query {
+        let stemmer = Stemmer::default();
+        let words: Vec<(String, String)> = text::words(text)
+            .filter(|w| w.raw.len() <= text::MAX_WORD_BYTES)
+            .map(|w| (text::fold_word(w.raw).into_owned(), stemmer.term(w.raw)))
+            .collect();
+        let terms_only: Vec<&str> = words.iter().map(|(_, t)| t.as_str()).collect();
+        let mut q = Query::default();
+        let topic: Vec<&str> = words
+            .iter()
+            .map(|(f, _)| f.as_str())
+            .filter(|f| !is_stopword(f))
+            .collect();
+        q.pairs = topic
+            .windows(2)
+            .map(|w| (w[0].to_string(), w[1].to_string()))
+            .collect();
+        let mut i = 0;
+        while i < words.len() {
+            if let Some(m) = synonyms.longest_match(&terms_only[i..]) {
+                let mut concept = Vec::new();
+                for t in m.matched {
+                    if !(m.len > 1 && is_stopword(t)) {
+                        concept.push(q.add(t, 1.0, Origin::Typed));
+                    }
+                }
+                for other in &m.others {
+                    let w = if other.len() == 1 {
+                        expansion.synonym
+                    } else {
+                        expansion.synonym * 0.6
+                    };
+                    for t in other.iter().filter(|t| !is_stopword(t)) {
+                        concept.push(q.add(t, w, Origin::Synonym));
+                    }
+                }
+                q.push_concept(concept, 1.0);
+                i += m.len;
+                continue;
+            }
+            let (folded, term) = &words[i];
+            i += 1;
+            if is_stopword(folded) || term.is_empty() {
+                continue;
+            }
+            if RELATION_WORDS.binary_search(&folded.as_str()).is_ok() {
+                let id = q.add(term, RELATION_WEIGHT, Origin::Typed);
+                q.push_concept(vec![id], 0.0);
+                if let Some(c) = q.concepts.last_mut() {
+                    c.counts = false;
+                }
+                continue;
+            }
+            if lexicon.contains(term) || expansion.correction <= 0.0 {
+                let id = q.add(term, 1.0, Origin::Typed);
+                q.push_concept(vec![id], 1.0);
+                continue;
+            }
+            let correction = lexicon.correct(term).or_else(|| lexicon.correct(folded));
+            match correction {
+                Some(c) => {
+                    let w = if c.distance == 1 {
+                        expansion.correction
+                    } else {
+                        expansion.correction * 0.8
+                    };
+                    let typed = q.add(term, 1.0, Origin::Typed);
+                    let fixed = q.add(&c.term, w, Origin::Corrected);
+                    q.push_concept(vec![typed, fixed], w);
+                }
+                None => {
+                    let id = q.add(term, 1.0, Origin::Typed);
+                    q.push_concept(vec![id], 1.0);
+                }
+            }
+        }
+        q
+    }
+
+    /// Whether nothing in the question can be searched for.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    fn add(&mut self, term: &str, weight: f32, origin: Origin) -> usize {
+        if let Some(i) = self.terms.iter().position(|t| t.term == term) {
+            let existing = &mut self.terms[i];
+            if weight > existing.weight {
+                existing.weight = weight;
+                existing.origin = origin;
+            }
+            return i;
+        }
+        self.terms.push(QueryTerm {
+            term: term.to_string(),
+            weight,
+            origin,
+        });
+        self.terms.len() - 1
+    }
+
+    fn push_concept(&mut self, mut terms: Vec<usize>, confidence: f32) {
+        terms.sort_unstable();
+        terms.dedup();
+        if terms.is_empty() {
+            return;
+        }
+        if let Some(existing) = self.concepts.iter_mut().find(|c| c.terms == terms) {
+            existing.confidence = existing.confidence.max(confidence);
+            return;
+        }
+        self.concepts.push(Concept {
+            terms,
+            confidence,
+            counts: true,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spelling::Vocabulary;
+    use std::collections::HashSet;
+
+    struct Fake(HashSet<String>, Vocabulary);
+
+    impl Lexicon for Fake {
+        fn contains(&self, term: &str) -> bool {
+            self.0.contains(term)
+        }
+        fn correct(&self, term: &str) -> Option<Correction> {
+            self.1.correct(term)
+        }
+    }
+
+    fn lexicon() -> Fake {
+        let terms = [
+            "opioid", "dissoci", "ptsd", "veteran", "post", "traumat", "stress", "disord",
+        ];
+        Fake(
+            terms.iter().map(|t| t.to_string()).collect(),
+            Vocabulary::new(terms.iter().map(|t| (t.to_string(), 1))),
+        )
+    }
+
+    fn synonyms() -> Synonyms {
+        Synonyms::parse(
+            "[[group]]\nterms = [\"PTSD\", \"post-traumatic stress disorder\"]\n[[group]]\nterms = [\"vets\", \"veterans\"]\n",
+            std::path::Path::new("s.toml"),
+        )
+        .unwrap()
+    }
+
+    fn terms(q: &Query) -> Vec<(&str, f32, Origin)> {
+        q.terms
+            .iter()
+            .map(|t| (t.term.as_str(), t.weight, t.origin))
+            .collect()
+    }
+
+    #[test]
+    fn word_lists_are_sorted_for_binary_search() {
+        assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(RELATION_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn relation_words_are_searched_softly_and_do_not_gate() {
+        let q = Query::build(
+            "how are ptsd and opioids connected",
+            &synonyms(),
+            &lexicon(),
+            Expansion::default(),
+        );
+        let connect = q.terms.iter().position(|t| t.term == "connect").unwrap();
+        assert!(q.terms[connect].weight < 0.5);
+        let concept = q.concepts.iter().find(|c| c.terms == [connect]).unwrap();
+        assert!(!concept.counts);
+    }
+
+    #[test]
+    fn question_words_drop_and_synonyms_expand() {
+        let q = Query::build(
+            "why do vets get hooked on opioids?",
+            &synonyms(),
+            &lexicon(),
+            Expansion::default(),
+        );
+        let t = terms(&q);
+        assert!(t.contains(&("vet", 1.0, Origin::Typed)), "{t:?}");
+        assert!(t.contains(&("veteran", 0.8, Origin::Synonym)), "{t:?}");
+        assert!(t.contains(&("opioid", 1.0, Origin::Typed)), "{t:?}");
+        assert!(!t.iter().any(|(term, ..)| *term == "why" || *term == "do"));
+        // vets/veterans is one concept; hooked and opioids are one each.
+        assert_eq!(q.concepts.len(), 3, "{:?}", q.concepts);
+    }
+
+    #[test]
+    fn acronyms_expand_to_phrases_at_lower_weight() {
+        let q = Query::build("ptsd", &synonyms(), &lexicon(), Expansion::default());
+        let t = terms(&q);
+        assert_eq!(t[0], ("ptsd", 1.0, Origin::Typed));
+        assert!(
+            t.iter()
+                .skip(1)
+                .all(|(_, w, o)| (*w - 0.48).abs() < 1e-6 && *o == Origin::Synonym)
+        );
+        assert_eq!(q.concepts.len(), 1);
+    }
+
+    #[test]
+    fn typos_are_corrected_with_less_confidence() {
+        let q = Query::build(
+            "dissasociation and opiods",
+            &synonyms(),
+            &lexicon(),
+            Expansion::default(),
+        );
+        let t = terms(&q);
+        let weight_of = |term: &str| t.iter().find(|x| x.0 == term).map(|x| (x.1, x.2));
+        let (w, o) = weight_of("dissoci").unwrap();
+        assert!((w - 0.64).abs() < 1e-6 && o == Origin::Corrected, "{t:?}");
+        assert_eq!(weight_of("opioid"), Some((0.8, Origin::Corrected)), "{t:?}");
+        assert_eq!(q.concepts.len(), 2);
+        assert!(q.concepts.iter().all(|c| c.confidence < 1.0));
+    }
+
+    #[test]
+    fn query_syntax_is_plain_text() {
+        for text in [
+            "AND OR NOT",
+            "\"\"\"",
+            "title:opioids",
+            "[a TO z]",
+            "opioid* ~2",
+            "",
+        ] {
+            let q = Query::build(text, &synonyms(), &lexicon(), Expansion::default());
+            assert!(
+                q.terms
+                    .iter()
+                    .all(|t| t.term.chars().all(char::is_alphanumeric)),
+                "{text}"
+            );
+        }
+        let q = Query::build(
+            "title:opioids*",
+            &synonyms(),
+            &lexicon(),
+            Expansion::default(),
+        );
+        assert!(terms(&q).contains(&("opioid", 1.0, Origin::Typed)));
+    }
+}

@@ -1,0 +1,371 @@
+//! Rendering a [`Reply`] as Discord message content (and the same text for the terminal), within
+//! Discord's 2,000-character limit. Every message ends with the whole disclaimer; when content
+//! does not fit, it is split between excerpts, lines or sentences, never inside the disclaimer.
+//! Quoted and echoed text is escaped so it cannot format or mention anything.
+
+use crate::reply::{Block, Citation, Excerpt, LineEntry, Reply};
+use crate::sentence;
+
+/// Discord's limit on message content, counted in UTF-16 code units (the stricter count).
+pub const CONTENT_LIMIT: usize = 2000;
+
+/// One message's content. Only [`discord`] makes one, so each ends with the disclaimer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    content: String,
+}
+
+impl Message {
+    /// The content to send.
+    pub fn content(&self) -> &str {
+        &self.content
+    }
+}
+
+/// Length as Discord counts it (UTF-16 code units).
+pub fn discord_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// Escapes Discord markdown and neutralises mentions (`@everyone`, `<@123>`) in text that
+/// Lantern did not write (article quotes, anything a member typed).
+pub fn escape(text: &str) -> String {
+    escape_within(text, true)
+}
+
+/// [`escape`] for text that continues a line (`line_start` false) or starts one.
+fn escape_within(text: &str, line_start: bool) -> String {
+    let mut line_start = line_start;
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' | '*' | '_' | '~' | '`' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '>' | '#' | '-' | '+' if line_start => {
+                out.push('\\');
+                out.push(c);
+            }
+            '@' => out.push_str("@\u{200B}"),
+            '\r' => {}
+            c => out.push(c),
+        }
+        line_start = c == '\n' || (line_start && c == ' ');
+    }
+    out
+}
+
+/// A quote as a Discord block quote, question words in bold.
+fn quote_lines(e: &Excerpt, number: usize) -> String {
+    let mut body = String::new();
+    let mut at = 0;
+    let starts_line = |i: usize| i == 0 || e.quote[..i].ends_with('\n');
+    for h in &e.highlights {
+        if h.start < at || h.end > e.quote.len() {
+            continue;
+        }
+        body.push_str(&escape_within(&e.quote[at..h.start], starts_line(at)));
+        body.push_str("**");
+        body.push_str(&escape_within(&e.quote[h.clone()], starts_line(h.start)));
+        body.push_str("**");
+        at = h.end;
+    }
+    body.push_str(&escape_within(&e.quote[at..], starts_line(at)));
+    if e.cut {
+        body.push_str(" …");
+    }
+    let quoted = body
+        .lines()
+        .map(|l| format!("> {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("{quoted} [{number}]")
+}
+
+/// `"Title" — Author, Publisher, date — section "Heading"`.
+pub fn citation_text(c: &Citation) -> String {
+    let mut s = format!("\u{201C}{}\u{201D}", escape(&c.title));
+    let by: Vec<String> = [&c.author, &c.publisher, &c.date]
+        .into_iter()
+        .flatten()
+        .map(|x| escape(x))
+        .collect();
+    if !by.is_empty() {
+        s.push_str(" \u{2014} ");
+        s.push_str(&by.join(", "));
+    }
+    if let Some(section) = &c.section {
+        s.push_str(&format!(
+            " \u{2014} section \u{201C}{}\u{201D}",
+            escape(section)
+        ));
+    }
+    s
+}
+
+fn line_text(l: &LineEntry) -> String {
+    let mut s = format!(
+        "\u{2022} **{}**: {} ({})",
+        escape(&l.name),
+        escape(&l.contact),
+        escape(&l.hours)
+    );
+    if l.check {
+        s.push_str(" \u{2014} listing being re-checked");
+    }
+    s
+}
+
+/// A unit of content that stays whole within one message where possible.
+enum Atom {
+    /// Lantern's text or a support line, rendered.
+    Plain(String),
+    /// A quote line and its citation line (numbered per message).
+    Quote {
+        excerpt: Box<Excerpt>,
+        label: Option<String>,
+    },
+}
+
+fn atoms(reply: &Reply) -> Vec<Atom> {
+    let mut out = Vec::new();
+    for block in reply.blocks() {
+        match block {
+            Block::Text { text } => out.push(Atom::Plain(text.clone())),
+            Block::Lines { lines } => {
+                out.extend(lines.iter().map(|l| Atom::Plain(line_text(l))));
+            }
+            Block::Excerpts { label, excerpts } => {
+                for (i, e) in excerpts.iter().enumerate() {
+                    out.push(Atom::Quote {
+                        excerpt: Box::new(e.clone()),
+                        label: if i == 0 { label.clone() } else { None },
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Content of one message under construction.
+#[derive(Default)]
+struct Draft {
+    parts: Vec<String>,
+    citations: Vec<String>,
+    previous_was_line: bool,
+}
+
+impl Draft {
+    fn render(&self, disclaimer: &str) -> String {
+        let mut s = String::new();
+        for p in &self.parts {
+            s.push_str(p);
+        }
+        if !self.citations.is_empty() {
+            s.push_str("\n\n");
+            s.push_str(&self.citations.join("\n"));
+        }
+        if !s.is_empty() {
+            s.push_str("\n\n");
+        }
+        s.push_str(disclaimer);
+        s
+    }
+
+    fn push_plain(&mut self, text: &str, is_line: bool) {
+        let sep = if self.parts.is_empty() {
+            ""
+        } else if is_line && self.previous_was_line {
+            "\n"
+        } else {
+            "\n\n"
+        };
+        self.parts.push(format!("{sep}{text}"));
+        self.previous_was_line = is_line;
+    }
+
+    fn push_quote(&mut self, excerpt: &Excerpt, label: &Option<String>) {
+        let n = self.citations.len() + 1;
+        if let Some(label) = label {
+            self.push_plain(label, false);
+        }
+        self.push_plain(&quote_lines(excerpt, n), false);
+        self.citations
+            .push(format!("[{n}] {}", citation_text(&excerpt.citation)));
+    }
+}
+
+/// Shortens a quote by its last sentence (or, for one sentence, its last words).
+fn shorten(e: &Excerpt) -> Option<Excerpt> {
+    let sentences = sentence::split(&e.quote);
+    let keep = if sentences.len() > 1 {
+        sentences[sentences.len() - 2].end
+    } else {
+        let half = e.quote.len() / 2;
+        let mut cut = half;
+        while !e.quote.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let at = e.quote[..cut].rfind(' ')?;
+        if at == 0 {
+            return None;
+        }
+        at
+    };
+    let mut s = e.clone();
+    s.quote.truncate(keep);
+    s.cut = sentences.len() <= 1 || e.cut && keep == e.quote.len();
+    s.highlights.retain(|h| h.end <= keep);
+    Some(s)
+}
+
+/// Splits over-long plain text at sentence boundaries (or hard, at `max` units, as a last resort).
+fn split_plain(text: &str, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for r in sentence::split(text) {
+        let mut s = &text[r];
+        while discord_len(s) > max {
+            let mut cut = s.len().min(max);
+            while discord_len(&s[..cut]) > max || !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.push(s[..cut].to_string());
+            s = &s[cut..];
+        }
+        if !current.is_empty() && discord_len(&current) + 1 + discord_len(s) > max {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(s);
+    }
+    if !current.is_empty() || out.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// The reply as Discord messages, each within [`CONTENT_LIMIT`] and ending with the disclaimer.
+pub fn discord(reply: &Reply) -> Vec<Message> {
+    let disclaimer = escape_disclaimer(reply.disclaimer().text());
+    let budget = CONTENT_LIMIT
+        .saturating_sub(discord_len(&disclaimer) + 2)
+        .max(200);
+    let mut messages: Vec<String> = Vec::new();
+    let mut draft = Draft::default();
+    for atom in atoms(reply) {
+        match atom {
+            Atom::Plain(text) => {
+                for piece in split_plain(&text, budget) {
+                    let is_line = piece.starts_with('\u{2022}');
+                    let mut trial = std::mem::take(&mut draft);
+                    trial.push_plain(&piece, is_line);
+                    if discord_len(&trial.render(&disclaimer)) <= CONTENT_LIMIT {
+                        draft = trial;
+                    } else {
+                        trial.parts.pop();
+                        if !trial.parts.is_empty() || !trial.citations.is_empty() {
+                            messages.push(trial.render(&disclaimer));
+                        }
+                        draft = Draft::default();
+                        draft.push_plain(&piece, is_line);
+                    }
+                }
+            }
+            Atom::Quote { excerpt, label } => {
+                let mut excerpt = *excerpt;
+                loop {
+                    let mut trial = clone_draft(&draft);
+                    trial.push_quote(&excerpt, &label);
+                    if discord_len(&trial.render(&disclaimer)) <= CONTENT_LIMIT {
+                        draft = trial;
+                        break;
+                    }
+                    let fresh_fits = {
+                        let mut fresh = Draft::default();
+                        fresh.push_quote(&excerpt, &label);
+                        discord_len(&fresh.render(&disclaimer)) <= CONTENT_LIMIT
+                    };
+                    if fresh_fits && (!draft.parts.is_empty()) {
+                        messages.push(draft.render(&disclaimer));
+                        draft = Draft::default();
+                        continue;
+                    }
+                    match shorten(&excerpt) {
+                        Some(shorter) => excerpt = shorter,
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    if !draft.parts.is_empty() || messages.is_empty() {
+        messages.push(draft.render(&disclaimer));
+    }
+    messages
+        .into_iter()
+        .map(|content| Message { content })
+        .collect()
+}
+
+fn clone_draft(d: &Draft) -> Draft {
+    Draft {
+        parts: d.parts.clone(),
+        citations: d.citations.clone(),
+        previous_was_line: d.previous_was_line,
+    }
+}
+
+/// The disclaimer is Lantern's own text, but it names a slash command and may hold data from
+/// a moderator's server lines later: only mentions are neutralised, formatting is kept.
+fn escape_disclaimer(text: &str) -> String {
+    text.replace('@', "@\u{200B}")
+}
+
+/// The reply as the terminal shows it: the Discord messages, separated by a rule.
+pub fn terminal(reply: &Reply) -> String {
+    discord(reply)
+        .iter()
+        .map(|m| m.content.clone())
+        .collect::<Vec<_>>()
+        .join("\n\n\u{2500}\u{2500}\u{2500}\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralises_markdown_and_mentions() {
+        let cases = [
+            ("@everyone hi", "@\u{200B}everyone hi"),
+            ("<@123>", "<@\u{200B}123>"),
+            ("**bold** _it_", "\\*\\*bold\\*\\* \\_it\\_"),
+            ("> not a quote", "\\> not a quote"),
+            (
+                "# not a heading\n- not a list",
+                "\\# not a heading\n\\- not a list",
+            ),
+            ("a - b > c", "a - b > c"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(escape(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn split_plain_respects_the_limit() {
+        let text = "A sentence here. ".repeat(300);
+        let parts = split_plain(text.trim(), 500);
+        assert!(parts.len() > 1);
+        assert!(parts.iter().all(|p| discord_len(p) <= 500));
+        let blob = "x".repeat(1200);
+        let parts = split_plain(&blob, 500);
+        assert_eq!(parts.concat(), blob);
+        assert!(parts.iter().all(|p| discord_len(p) <= 500));
+    }
+}

@@ -1,0 +1,192 @@
+//! Retrieval as the engine uses it: a screened question becomes a query, the index ranks
+//! passages, and a relevance gate decides whether the best of them answers the question at all.
+
+use crate::answer::Focus;
+use crate::config::SearchSettings;
+use crate::corpus::{Chunking, Library};
+use crate::index::{Hit, Scoring, SearchIndex};
+use crate::query::{Expansion, Query};
+use crate::safety::Question;
+use crate::synonyms::Synonyms;
+
+/// Candidates from the index considered for reranking by coverage.
+const RERANK_DEPTH: usize = 20;
+/// A passage whose own text covers none of the question keeps this share of its score.
+const COVERAGE_FLOOR: f32 = 0.3;
+/// Each further passage of an already quoted document counts this much less (per passage).
+const REPEAT_DECAY: f32 = 0.75;
+/// A passage with every consecutive pair of the member's words, as typed, gains this share.
+const PHRASE_BONUS: f32 = 0.5;
+
+/// Concepts past this many are ignored (a 100,000-character message is not 20,000 searches).
+pub const MAX_CONCEPTS: usize = 32;
+
+/// How retrieval is configured.
+#[derive(Debug, Clone)]
+pub struct Retrieval {
+    /// Synonym and acronym groups.
+    pub synonyms: Synonyms,
+    /// BM25F parameters.
+    pub scoring: Scoring,
+    /// Weights of synonyms and typo corrections.
+    pub expansion: Expansion,
+    /// How documents are cut into passages.
+    pub chunking: Chunking,
+    /// Passages quoted in an answer.
+    pub results: usize,
+    /// The relevance gate (see [`Retrieved::coverage`]).
+    pub min_coverage: f32,
+}
+
+impl Retrieval {
+    /// From `lantern.toml`'s `[search]` and the synonyms file.
+    pub fn new(search: &SearchSettings, synonyms: Synonyms) -> Retrieval {
+        Retrieval {
+            synonyms,
+            scoring: Scoring {
+                k1: search.k1,
+                b: search.b,
+                title_weight: search.title_weight,
+                heading_weight: search.heading_weight,
+            },
+            expansion: Expansion {
+                synonym: search.synonym_weight,
+                correction: search.correction_weight,
+            },
+            chunking: Chunking {
+                min_words: search.passage_min_words,
+                max_words: search.passage_max_words,
+            },
+            results: search.results,
+            min_coverage: search.min_coverage,
+        }
+    }
+
+    /// The query for a screened question (at most [`MAX_CONCEPTS`] concepts).
+    pub fn query(&self, index: &SearchIndex, question: &Question) -> Query {
+        let mut q = Query::build(question.text(), &self.synonyms, index, self.expansion);
+        q.concepts.truncate(MAX_CONCEPTS);
+        let keep: std::collections::BTreeSet<usize> = q
+            .concepts
+            .iter()
+            .flat_map(|c| c.terms.iter().copied())
+            .collect();
+        if keep.len() < q.terms.len() {
+            // Renumber the surviving terms.
+            let map: std::collections::HashMap<usize, usize> = keep
+                .iter()
+                .enumerate()
+                .map(|(new, &old)| (old, new))
+                .collect();
+            q.terms = keep.iter().map(|&i| q.terms[i].clone()).collect();
+            for c in &mut q.concepts {
+                for t in &mut c.terms {
+                    *t = map[t];
+                }
+            }
+        }
+        q
+    }
+
+    /// Ranks passages for a screened question; `limit` best, ungated.
+    ///
+    /// The index ranks by BM25F. Its best candidates are then reordered for quoting: a passage
+    /// whose own text (heading or body, not the shared document title) contains more of the
+    /// question's topic words moves up, as does one containing the member's words exactly as
+    /// typed, side by side ("endogenous opioids"). Finally the answer draws on different
+    /// documents first: three articles say more than three paragraphs of one.
+    pub fn search(
+        &self,
+        index: &SearchIndex,
+        library: &Library,
+        question: &Question,
+        limit: usize,
+    ) -> Retrieved {
+        let query = self.query(index, question);
+        let focus = Focus::new(&query, |t| {
+            index.idf(index.body_doc_freq(&t.term)) * t.weight
+        });
+        let mut hits = index.search(&query, &self.scoring, (limit * 4).max(RERANK_DEPTH));
+        for h in &mut hits {
+            let own = COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage(&query, h);
+            let phrase = 1.0 + PHRASE_BONUS * focus.phrase_share(library.analysis(h.passage));
+            h.score *= own * phrase;
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
+        let hits = diversify(hits, library, limit);
+        let coverage = hits.first().map_or(0.0, |h| coverage(&query, h));
+        Retrieved {
+            query,
+            hits,
+            coverage,
+            focus,
+        }
+    }
+
+    /// Whether the best passage is relevant enough to quote.
+    pub fn is_relevant(&self, retrieved: &Retrieved) -> bool {
+        !retrieved.hits.is_empty() && retrieved.coverage >= self.min_coverage
+    }
+}
+
+/// Greedy selection that prefers variety: each further passage from a document already chosen
+/// counts for [`REPEAT_DECAY`] times less, so another article's passage wins unless the same
+/// article's next passage is clearly better. Returns the first `limit`, in selection order.
+fn diversify(mut hits: Vec<Hit>, library: &Library, limit: usize) -> Vec<Hit> {
+    let mut chosen: Vec<Hit> = Vec::with_capacity(limit.min(hits.len()));
+    let mut per_doc: std::collections::HashMap<usize, i32> = Default::default();
+    while chosen.len() < limit && !hits.is_empty() {
+        let effective = |h: &Hit| {
+            let n = per_doc
+                .get(&library.passages[h.passage].doc)
+                .copied()
+                .unwrap_or(0);
+            if n > 0 {
+                h.score * REPEAT_DECAY
+            } else {
+                h.score
+            }
+        };
+        let best = (0..hits.len())
+            .max_by(|&a, &b| {
+                effective(&hits[a])
+                    .total_cmp(&effective(&hits[b]))
+                    .then(hits[b].passage.cmp(&hits[a].passage))
+            })
+            .expect("hits is not empty");
+        let h = hits.swap_remove(best);
+        *per_doc.entry(library.passages[h.passage].doc).or_default() += 1;
+        chosen.push(h);
+    }
+    chosen
+}
+
+/// Passages found for a question.
+#[derive(Debug, Clone)]
+pub struct Retrieved {
+    /// The query that was run.
+    pub query: Query,
+    /// The question's terms and phrases, for choosing quotes.
+    pub focus: Focus,
+    /// Best first.
+    pub hits: Vec<Hit>,
+    /// Share of the question's concepts (its topic words or phrases) that the best passage
+    /// contains, a corrected typo counting for less. 0 when nothing was found.
+    pub coverage: f32,
+}
+
+/// Share of `query`'s concepts found in a hit.
+pub fn coverage(query: &Query, hit: &Hit) -> f32 {
+    let counted = query.concepts.iter().filter(|c| c.counts).count();
+    if counted == 0 {
+        return 0.0;
+    }
+    let found: f32 = query
+        .concepts
+        .iter()
+        .enumerate()
+        .filter(|&(i, c)| c.counts && i < 64 && hit.matched & (1 << i) != 0)
+        .map(|(_, c)| c.confidence)
+        .sum();
+    found / counted as f32
+}
