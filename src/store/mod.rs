@@ -1,0 +1,227 @@
+//! The store: per-server settings, server-specific support lines, feedback, counters, logged
+//! questions (only where a server turned logging on, deleted after its retention period) and the
+//! moderators' audit log. Behind the [`Store`] trait so a PostgreSQL backend can serve several
+//! bot processes later; [`sqlite::SqliteStore`] is the embedded default. Knows no Discord types:
+//! ids are plain integers, times are Unix seconds.
+
+pub mod sqlite;
+
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+/// A Discord server (guild) id.
+pub type GuildId = u64;
+/// A Discord user id.
+pub type UserId = u64;
+/// A Discord channel id.
+pub type ChannelId = u64;
+/// Seconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// Errors from the store. Messages name what failed, never the data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (I/O, corruption, constraint).
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("database migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// Stored settings could not be read back.
+    #[error("stored settings are unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// A server's settings; every field has a default so older rows stay readable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// Region code for the disclaimer and crisis lines (`None`: the bot's default region).
+    pub region: Option<String>,
+    /// Channels where mentioning the bot gets an answer (empty: every channel).
+    pub mention_channels: Vec<ChannelId>,
+    /// Where moderators are told about crisis replies (`None`: no alerts).
+    pub alert_channel: Option<ChannelId>,
+    /// At most one alert per member per this many seconds.
+    pub alert_period_secs: u32,
+    /// A member waits this many seconds between questions.
+    pub cooldown_secs: u32,
+    /// At most this many replies per channel per minute.
+    pub channel_cap_per_minute: u32,
+    /// `/ask` replies are ephemeral unless the member asks otherwise.
+    pub private_by_default: bool,
+    /// Crisis replies to `/ask` are public (by default they are ephemeral).
+    pub crisis_public: bool,
+    /// Store question text (for "unanswered questions" in stats).
+    pub logging: bool,
+    /// Logged question text is deleted after this many days.
+    pub retention_days: u32,
+    /// Members with this role may use moderator commands (besides Manage Server).
+    pub moderator_role: Option<u64>,
+    /// Channels where the bot is paused.
+    pub paused_channels: Vec<ChannelId>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            region: None,
+            mention_channels: Vec::new(),
+            alert_channel: None,
+            alert_period_secs: 3600,
+            cooldown_secs: 10,
+            channel_cap_per_minute: 20,
+            private_by_default: false,
+            crisis_public: false,
+            logging: false,
+            retention_days: 30,
+            moderator_role: None,
+            paused_channels: Vec::new(),
+        }
+    }
+}
+
+/// A support line a server's moderators added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerLine {
+    /// Row id (for `resources remove`); 0 before it is stored.
+    pub id: i64,
+    /// Region code it belongs to.
+    pub region: String,
+    /// Service name.
+    pub name: String,
+    /// How to reach it (phone, text, web).
+    pub contact: String,
+    /// Hours.
+    pub hours: String,
+    /// Topic names.
+    pub topics: Vec<String>,
+    /// What it is for.
+    pub purpose: String,
+    /// The moderator who added it.
+    pub added_by: UserId,
+    /// When.
+    pub added_at: Timestamp,
+}
+
+/// What a question led to (for counters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Quotes from the library.
+    Answered,
+    /// Nothing relevant in the library.
+    NoMatch,
+    /// A crisis reply.
+    Crisis,
+    /// A medical-advice refusal.
+    MedicalAdvice,
+}
+
+impl Outcome {
+    /// Stable name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::NoMatch => "no_match",
+            Outcome::Crisis => "crisis",
+            Outcome::MedicalAdvice => "medical_advice",
+        }
+    }
+}
+
+/// A server's figures for `/lantern stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Questions asked.
+    pub questions: u64,
+    /// Answered from the library.
+    pub answered: u64,
+    /// Not in the library.
+    pub no_match: u64,
+    /// Crisis replies.
+    pub crisis: u64,
+    /// Medical-advice refusals.
+    pub medical_advice: u64,
+    /// "Helpful" clicks.
+    pub helpful: u64,
+    /// "Not helpful" clicks.
+    pub not_helpful: u64,
+    /// Most frequent unanswered questions (text, count), when logging is on; at most 10.
+    pub top_unanswered: Vec<(String, u64)>,
+}
+
+/// One moderator action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Who.
+    pub actor: UserId,
+    /// What (`config set`, `resources add`, ...).
+    pub action: String,
+    /// Details (the new value, the line's name, ...).
+    pub detail: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// What `/forgetme` erased.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Logged questions deleted.
+    pub questions: u64,
+    /// Feedback rows deleted.
+    pub feedback: u64,
+}
+
+/// Persistent state. Every method is one transaction: a failure changes nothing.
+pub trait Store: Send + Sync + 'static {
+    /// A server's settings (defaults when it has none stored).
+    fn settings(&self, guild: GuildId) -> impl Future<Output = Result<ServerSettings, StoreError>> + Send;
+    /// Replaces a server's settings.
+    fn save_settings(
+        &self,
+        guild: GuildId,
+        settings: &ServerSettings,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Adds a server line; returns its id.
+    fn add_line(&self, guild: GuildId, line: &ServerLine) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Removes a server line; false when no such line belongs to the server.
+    fn remove_line(&self, guild: GuildId, id: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// A server's lines, oldest first.
+    fn lines(&self, guild: GuildId) -> impl Future<Output = Result<Vec<ServerLine>, StoreError>> + Send;
+    /// Counts a question; stores its text (with the asker, for `/forgetme`) only when `text` is
+    /// given, which callers do only where the server turned logging on.
+    fn record_question(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        outcome: Outcome,
+        text: Option<&str>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records (or changes) a member's feedback on one answer message.
+    fn record_feedback(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        message: u64,
+        helpful: bool,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A server's figures.
+    fn stats(&self, guild: GuildId) -> impl Future<Output = Result<Stats, StoreError>> + Send;
+    /// Appends to the audit log.
+    fn audit(
+        &self,
+        guild: GuildId,
+        entry: &AuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The newest audit entries, newest first.
+    fn audit_log(&self, guild: GuildId, limit: u32) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Erases what is stored about a member in every server (logged questions, feedback).
+    fn forget(&self, user: UserId) -> impl Future<Output = Result<Forgotten, StoreError>> + Send;
+    /// Deletes logged questions older than each server's retention period (and all logged
+    /// questions of servers that turned logging off); returns how many were deleted.
+    fn purge_expired(&self, now: Timestamp) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
