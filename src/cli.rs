@@ -79,7 +79,7 @@ pub enum Command {
     Eval(EvalArgs),
     /// Run the Discord bot (token from DISCORD_TOKEN or the configured secrets file).
     Serve {
-        /// Base URL replacing https://discord.com for REST calls (overrides lantern.toml).
+        /// Base URL replacing Discord's for every REST call (overrides lantern.toml).
         #[arg(long)]
         http_proxy: Option<String>,
     },
@@ -100,9 +100,9 @@ pub struct EvalArgs {
     /// Write a TREC run file (100 results per query) for --beir.
     #[arg(long, requires = "beir")]
     pub run: Option<PathBuf>,
-    /// Index whole documents instead of passages (--beir).
+    /// Rank documents by their best passage instead of indexing them whole (--beir).
     #[arg(long, requires = "beir")]
-    pub whole_documents: bool,
+    pub passages: bool,
     #[command(flatten)]
     pub options: AskOptions,
 }
@@ -357,13 +357,11 @@ fn eval(config: &Path, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.beir {
         let config = Config::load(config).map_err(|ps| anyhow::anyhow!("{ps}"))?;
         let retrieval = crate::retrieval::Retrieval::new(&config.settings.search, config.synonyms);
-        let cache = config.settings.index_cache.clone();
         let options = beir::BeirOptions {
             dir: dir.clone(),
             queries: args.queries.clone(),
             run: args.run.clone(),
-            cache: (!cache.as_os_str().is_empty()).then_some(cache),
-            whole_documents: args.whole_documents,
+            whole_documents: !args.passages,
         };
         let report = beir::evaluate(&options, &retrieval)
             .with_context(|| format!("evaluating {}", dir.display()))?;

@@ -211,12 +211,18 @@ impl SearchIndex {
         let mut files: Vec<&Path> = library.documents.iter().map(|d| d.file.as_path()).collect();
         files.sort();
         files.dedup();
+        // Absolute paths, so the listing means the same from any working directory.
+        let listing: String = files
+            .iter()
+            .map(|f| {
+                let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.to_path_buf());
+                format!("{}\n", abs.display())
+            })
+            .collect();
         let mut location = crate::corpus::Fnv::default();
-        for f in files {
-            location.write(f.to_string_lossy().as_bytes());
-            location.write(&[0]);
-        }
-        let cache = cache.join(format!("{:016x}", location.finish()));
+        location.write(listing.as_bytes());
+        let root = cache;
+        let cache = root.join(format!("{:016x}", location.finish()));
         let cache = cache.as_path();
         let dir = cache.join(&key);
         if dir.join("meta.json").exists()
@@ -230,7 +236,11 @@ impl SearchIndex {
             }
         }
         match build_stored(library, cache, &dir) {
-            Ok(found) => Ok(found),
+            Ok(found) => {
+                let _ = std::fs::write(cache.join(LISTING), &listing);
+                forget_vanished_libraries(root, cache);
+                Ok(found)
+            }
             Err(e) => {
                 tracing::warn!("cannot store the search index ({e}); building it in memory");
                 SearchIndex::build(library)
@@ -550,13 +560,34 @@ fn fill(index: &Index, fields: Fields, library: &Library) -> Result<(), IndexErr
     Ok(())
 }
 
+/// Each location folder names the library files it indexes in this file.
+const LISTING: &str = "library-files.txt";
+
+/// Removes stored indexes of libraries whose files are all gone (temporary folders, renamed
+/// libraries), so the cache does not grow without bound.
+fn forget_vanished_libraries(root: &Path, current: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten().filter(|e| e.path() != current) {
+        let Ok(listing) = std::fs::read_to_string(entry.path().join(LISTING)) else {
+            continue;
+        };
+        if !listing.lines().any(|f| Path::new(f).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 fn build_stored(library: &Library, cache: &Path, dir: &Path) -> Result<SearchIndex, IndexError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| IndexError::Io { path, source }
     };
     std::fs::create_dir_all(cache).map_err(io(cache))?;
-    let tmp = cache.join(format!(".building-{}", std::process::id()));
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = cache.join(format!(".building-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
     let (schema, fields) = schema();

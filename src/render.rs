@@ -132,7 +132,7 @@ fn atoms(reply: &Reply) -> Vec<Atom> {
     let mut out = Vec::new();
     for block in reply.blocks() {
         match block {
-            Block::Text { text } => out.push(Atom::Plain(text.clone())),
+            Block::Text { text } => out.push(Atom::Plain(neutralise_mentions(text))),
             Block::Lines { lines } => {
                 out.extend(lines.iter().map(|l| Atom::Plain(line_text(l))));
             }
@@ -320,10 +320,14 @@ fn clone_draft(d: &Draft) -> Draft {
     }
 }
 
-/// The disclaimer is Lantern's own text, but it names a slash command and may hold data from
-/// a moderator's server lines later: only mentions are neutralised, formatting is kept.
-fn escape_disclaimer(text: &str) -> String {
+/// Lantern's own text keeps its formatting, but may echo what someone typed (a region name, a
+/// moderator's note): mentions are neutralised everywhere.
+fn neutralise_mentions(text: &str) -> String {
     text.replace('@', "@\u{200B}")
+}
+
+fn escape_disclaimer(text: &str) -> String {
+    neutralise_mentions(text)
 }
 
 /// The reply as the terminal shows it: the Discord messages, separated by a rule.

@@ -115,7 +115,7 @@ pub struct LineEntry {
 pub enum Block {
     /// Lantern's own words.
     Text {
-        /// The text (plain; rendering escapes nothing in it).
+        /// The text (its formatting is kept; mentions in it are neutralised when rendered).
         text: String,
     },
     /// A list of support lines.

@@ -25,8 +25,6 @@ pub struct BeirOptions {
     pub queries: Option<PathBuf>,
     /// Where to write a TREC run file (100 results per query).
     pub run: Option<PathBuf>,
-    /// Where stored indexes are kept (reused across runs); `None` builds in memory.
-    pub cache: Option<PathBuf>,
     /// Index whole documents instead of passages.
     pub whole_documents: bool,
 }
@@ -46,7 +44,7 @@ pub struct BeirReport {
     pub recall100: f64,
     /// MRR@10.
     pub mrr10: f64,
-    /// Time to load the corpus and build (or reuse) the index.
+    /// Time to load the corpus and build the index.
     pub index_time: Duration,
     /// Time to run every query.
     pub search_time: Duration,
@@ -145,10 +143,8 @@ pub fn evaluate(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<
         retrieval.chunking
     };
     let library = Library::new(documents, chunking);
-    let index = match &options.cache {
-        Some(cache) => SearchIndex::open_or_build(&library, cache)?,
-        None => SearchIndex::build(&library)?,
-    };
+    // Built in memory every time: the build is part of what is measured.
+    let index = SearchIndex::build(&library)?;
     let index_time = started.elapsed();
 
     let mut run_file = match &options.run {

@@ -1,0 +1,155 @@
+//! Invariants proved over arbitrary input: every reply carries the disclaimer, fits Discord's
+//! limits and pings no one; every quote is a verbatim substring of its document; user text is
+//! never query syntax (no input makes the engine fail).
+
+use proptest::prelude::*;
+
+use lantern::render::{self, CONTENT_LIMIT, discord_len};
+use lantern::reply::Reply;
+
+use super::common::engine;
+
+/// Text a member might send, weighted towards the awkward: library words, crisis and
+/// medical words, query syntax, mentions, markdown, control, zero-width and RTL characters.
+fn message() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        Just("opioids".to_string()),
+        Just("dissociation".to_string()),
+        Just("PTSD".to_string()),
+        Just("EMDR".to_string()),
+        Just("what is".to_string()),
+        Just("kill myself".to_string()),
+        Just("overdosed".to_string()),
+        Just("methadone dose".to_string()),
+        Just("'kill the pain' mean".to_string()),
+        Just("@everyone".to_string()),
+        Just("<@123456789012345678>".to_string()),
+        Just("<@&42>".to_string()),
+        Just("@here".to_string()),
+        Just("AND OR NOT".to_string()),
+        Just("title:body".to_string()),
+        Just("\"quoted\"".to_string()),
+        Just("[a TO b]".to_string()),
+        Just("*~^\\".to_string()),
+        Just("**__~~||`".to_string()),
+        Just("\u{200B}\u{202E}\u{2066}\u{FEFF}".to_string()),
+        Just("\u{0000}\u{0008}\u{001B}".to_string()),
+        Just("🙂🙏🏽💔".to_string()),
+        "[a-z]{1,12}",
+        any::<String>(),
+    ];
+    prop::collection::vec(piece, 0..12).prop_map(|parts| parts.join(" "))
+}
+
+fn region() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("US".to_string()),
+        Just("GB".to_string()),
+        Just("CA".to_string()),
+        Just("AU".to_string()),
+        Just("IE".to_string()),
+        Just("INTL".to_string()),
+        Just("XX".to_string()),
+    ]
+}
+
+/// Checks everything a sent reply must satisfy.
+fn check_reply(reply: &Reply) {
+    let disclaimer = reply.disclaimer().text();
+    assert!(disclaimer.contains("not medical advice"));
+    let messages = render::discord(reply);
+    assert!(!messages.is_empty());
+    for m in &messages {
+        let content = m.content();
+        assert!(
+            discord_len(content) <= CONTENT_LIMIT,
+            "{} units",
+            discord_len(content)
+        );
+        assert!(
+            content.ends_with(&disclaimer.replace('@', "@\u{200B}")),
+            "message lacks the disclaimer:\n{content}"
+        );
+        // No mention syntax survives: every '@' is followed by a zero-width space.
+        let bytes: Vec<char> = content.chars().collect();
+        for (i, c) in bytes.iter().enumerate() {
+            if *c == '@' {
+                assert_eq!(
+                    bytes.get(i + 1),
+                    Some(&'\u{200B}'),
+                    "unescaped @ in:\n{content}"
+                );
+            }
+        }
+    }
+    let library = &engine().library;
+    for e in reply.excerpts() {
+        let doc = library
+            .documents
+            .iter()
+            .find(|d| d.id == e.doc_id)
+            .expect("excerpt names a document");
+        assert_eq!(
+            doc.body.get(e.offset..e.offset + e.quote.len()),
+            Some(e.quote.as_str()),
+            "quote is verbatim at its offset"
+        );
+        assert!(e.passage_text.contains(&e.quote));
+        for h in &e.highlights {
+            assert!(
+                e.quote.get(h.clone()).is_some(),
+                "highlight inside the quote"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_reply_carries_the_disclaimer_fits_and_pings_no_one(text in message(), region in region()) {
+        let e = engine();
+        let mut ctx = e.default_context();
+        ctx.region = region;
+        check_reply(&e.ask(&text, &ctx));
+        check_reply(&e.more(&text, &ctx, 3));
+    }
+
+    #[test]
+    fn other_replies_carry_the_disclaimer_too(text in message(), region in region()) {
+        let e = engine();
+        let ctx = e.default_context();
+        check_reply(&e.help(&region));
+        check_reply(&e.about(&region));
+        check_reply(&e.source(&text, &region));
+        check_reply(&e.resources_reply(Some(&text), Some(&text), &ctx, &[]));
+        check_reply(&e.notice(lantern::reply::Kind::Notice, text.clone(), &region));
+    }
+}
+
+#[test]
+fn replies_far_over_the_limit_are_split_each_with_the_disclaimer() {
+    let e = engine();
+    // A notice longer than Discord allows (as a moderator-facing list might be).
+    let long = "This sentence is part of a very long notice. ".repeat(200);
+    let reply = e.notice(lantern::reply::Kind::Notice, long, "US");
+    let messages = render::discord(&reply);
+    assert!(messages.len() >= 5, "{} messages", messages.len());
+    check_reply(&reply);
+    // Answers with many long quotes are trimmed or split, never cut in the disclaimer.
+    let mut ctx = e.default_context();
+    ctx.results = 10;
+    let reply = e.ask("opioids trauma addiction dissociation ptsd treatment", &ctx);
+    check_reply(&reply);
+}
+
+#[test]
+fn every_passage_of_the_library_can_be_quoted_verbatim() {
+    let e = engine();
+    for p in &e.library.passages {
+        let reply = e.source(&p.id, "US");
+        assert_eq!(reply.kind(), lantern::reply::Kind::Source, "{}", p.id);
+        check_reply(&reply);
+    }
+}

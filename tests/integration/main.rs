@@ -1,0 +1,6 @@
+//! Lantern's integration tests: one binary, one module per area.
+
+mod cli;
+mod common;
+mod invariants;
+mod library;
