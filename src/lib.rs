@@ -22,5 +22,6 @@ pub mod retrieval;
 pub mod safety;
 pub mod sentence;
 pub mod spelling;
+pub mod store;
 pub mod synonyms;
 pub mod text;
