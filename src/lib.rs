@@ -14,6 +14,8 @@ pub mod config;
 pub mod corpus;
 /// The crisis reply.
 pub mod crisis;
+/// Persistent per-server state: SQLite behind the `Store` trait.
+pub mod store;
 /// The Discord layer (the only serenity/poise user).
 pub mod discord;
 /// The engine: one API for the CLI and Discord.

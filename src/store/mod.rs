@@ -177,7 +177,10 @@ pub struct Forgotten {
 /// Persistent state. Every method is one transaction: a failure changes nothing.
 pub trait Store: Send + Sync + 'static {
     /// A server's settings (defaults when it has none stored).
-    fn settings(&self, guild: GuildId) -> impl Future<Output = Result<ServerSettings, StoreError>> + Send;
+    fn settings(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<ServerSettings, StoreError>> + Send;
     /// Replaces a server's settings.
     fn save_settings(
         &self,
@@ -185,11 +188,22 @@ pub trait Store: Send + Sync + 'static {
         settings: &ServerSettings,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Adds a server line; returns its id.
-    fn add_line(&self, guild: GuildId, line: &ServerLine) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    fn add_line(
+        &self,
+        guild: GuildId,
+        line: &ServerLine,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
     /// Removes a server line; false when no such line belongs to the server.
-    fn remove_line(&self, guild: GuildId, id: i64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn remove_line(
+        &self,
+        guild: GuildId,
+        id: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// A server's lines, oldest first.
-    fn lines(&self, guild: GuildId) -> impl Future<Output = Result<Vec<ServerLine>, StoreError>> + Send;
+    fn lines(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<Vec<ServerLine>, StoreError>> + Send;
     /// Counts a question; stores its text (with the asker, for `/forgetme`) only when `text` is
     /// given, which callers do only where the server turned logging on.
     fn record_question(
@@ -218,10 +232,15 @@ pub trait Store: Send + Sync + 'static {
         entry: &AuditEntry,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The newest audit entries, newest first.
-    fn audit_log(&self, guild: GuildId, limit: u32) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    fn audit_log(
+        &self,
+        guild: GuildId,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
     /// Erases what is stored about a member in every server (logged questions, feedback).
     fn forget(&self, user: UserId) -> impl Future<Output = Result<Forgotten, StoreError>> + Send;
     /// Deletes logged questions older than each server's retention period (and all logged
     /// questions of servers that turned logging off); returns how many were deleted.
-    fn purge_expired(&self, now: Timestamp) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn purge_expired(&self, now: Timestamp)
+    -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
