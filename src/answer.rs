@@ -35,7 +35,6 @@ pub fn citation(library: &Library, passage: &Passage) -> Citation {
 pub struct Focus {
     terms: HashMap<u64, FocusTerm>,
     pairs: Vec<(u64, u64)>,
-    counted: u64,
 }
 
 /// One question term.
@@ -45,38 +44,28 @@ pub struct FocusTerm {
     pub weight: f32,
     /// Shown in bold (words the member typed, not the words of expanded phrases).
     pub highlight: bool,
-    /// The concept it stands for (bit index; concepts past 64 are not tracked).
-    pub concept: usize,
 }
 
 impl Focus {
     /// From a query and each term's weight (IDF times the query weight).
     pub fn new(query: &Query, term_weight: impl Fn(&QueryTerm) -> f32) -> Focus {
-        let mut terms = HashMap::new();
-        let mut counted = 0u64;
-        for (ci, concept) in query.concepts.iter().enumerate().take(64) {
-            if concept.counts {
-                counted |= 1 << ci;
-            }
-            for &ti in &concept.terms {
-                let t = &query.terms[ti];
-                terms.entry(hash_str(&t.term)).or_insert(FocusTerm {
+        let terms = query
+            .terms
+            .iter()
+            .map(|t| {
+                let term = FocusTerm {
                     weight: term_weight(t),
                     highlight: t.weight >= 0.6,
-                    concept: ci,
-                });
-            }
-        }
+                };
+                (hash_str(&t.term), term)
+            })
+            .collect();
         let pairs = query
             .pairs
             .iter()
             .map(|(a, b)| (hash_str(a), hash_str(b)))
             .collect();
-        Focus {
-            terms,
-            pairs,
-            counted,
-        }
+        Focus { terms, pairs }
     }
 
     /// Share of the question's consecutive topic words that appear together (adjacent, or one
@@ -106,15 +95,12 @@ pub struct Window {
     pub range: Range<usize>,
     /// Sentence score (distinct question terms by weight).
     pub score: f32,
-    /// Share of the question's counted concepts the quote contains.
-    pub coverage: f32,
 }
 
 /// Score of consecutive sentences: the weight of each distinct question term once, a little for
 /// repeats, minus a penalty for each sentence that contains no question term.
-fn window_score(analysis: &Analysis, sentences: &[SentenceSpan], focus: &Focus) -> (f32, u64) {
+fn window_score(analysis: &Analysis, sentences: &[SentenceSpan], focus: &Focus) -> f32 {
     let mut seen: Vec<u64> = Vec::new();
-    let mut concepts = 0u64;
     let mut score = 0.0;
     for s in sentences {
         let mut any = false;
@@ -123,7 +109,6 @@ fn window_score(analysis: &Analysis, sentences: &[SentenceSpan], focus: &Focus) 
                 continue;
             };
             any = true;
-            concepts |= 1 << t.concept;
             if seen.contains(&w.term) {
                 score += t.weight * 0.1;
             } else {
@@ -135,7 +120,7 @@ fn window_score(analysis: &Analysis, sentences: &[SentenceSpan], focus: &Focus) 
             score -= 0.5;
         }
     }
-    (score, concepts)
+    score
 }
 
 /// The best run of up to three consecutive sentences of one unit, at most [`MAX_QUOTE`] bytes
@@ -143,7 +128,7 @@ fn window_score(analysis: &Analysis, sentences: &[SentenceSpan], focus: &Focus) 
 /// next sentence for context. `None` for a passage with no quotable text.
 pub fn best_window(analysis: &Analysis, focus: &Focus) -> Option<Window> {
     let sentences = &analysis.sentences;
-    let mut best: Option<(f32, u64, usize, usize)> = None;
+    let mut best: Option<(f32, usize, usize)> = None;
     for start in 0..sentences.len() {
         for end in start + 1..=(start + MAX_SENTENCES).min(sentences.len()) {
             if sentences[end - 1].unit != sentences[start].unit {
@@ -153,20 +138,20 @@ pub fn best_window(analysis: &Analysis, focus: &Focus) -> Option<Window> {
             if len > MAX_QUOTE && end > start + 1 {
                 break;
             }
-            let (score, concepts) = window_score(analysis, &sentences[start..end], focus);
+            let score = window_score(analysis, &sentences[start..end], focus);
             let better = match best {
                 None => true,
-                Some((b, _, bs, be)) => {
+                Some((b, bs, be)) => {
                     let blen = sentences[be - 1].range.end - sentences[bs].range.start;
                     score > b + 1e-6 || ((score - b).abs() <= 1e-6 && len < blen)
                 }
             };
             if better {
-                best = Some((score, concepts, start, end));
+                best = Some((score, start, end));
             }
         }
     }
-    let (score, concepts, start, mut end) = best?;
+    let (score, start, mut end) = best?;
     let first = &sentences[start];
     if sentences[end - 1].range.end - first.range.start < 100
         && end - start < MAX_SENTENCES
@@ -176,16 +161,9 @@ pub fn best_window(analysis: &Analysis, focus: &Focus) -> Option<Window> {
     {
         end += 1;
     }
-    let counted = focus.counted.count_ones();
-    let coverage = if counted == 0 {
-        0.0
-    } else {
-        (concepts & focus.counted).count_ones() as f32 / counted as f32
-    };
     Some(Window {
         range: first.range.start..sentences[end - 1].range.end,
         score,
-        coverage,
     })
 }
 
@@ -303,6 +281,7 @@ mod tests {
             concepts: (0..terms.len())
                 .map(|i| crate::query::Concept {
                     terms: vec![i],
+                    alternatives: vec![vec![i]],
                     confidence: 1.0,
                     counts: true,
                 })

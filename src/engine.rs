@@ -203,16 +203,23 @@ impl Engine {
 
     /// Answers a message. Never fails: every input gets a reply with the disclaimer.
     pub fn ask(&self, text: &str, ctx: &Context) -> Reply {
-        self.ask_screened(self.safety.screen(text), ctx, 0)
+        self.reply(self.screen(text), ctx, 0)
     }
 
     /// The next results for a question already answered (the "more results" button): the
     /// passages ranked after the first `skip`.
     pub fn more(&self, text: &str, ctx: &Context, skip: usize) -> Reply {
-        self.ask_screened(self.safety.screen(text), ctx, skip)
+        self.reply(self.screen(text), ctx, skip)
     }
 
-    fn ask_screened(&self, screened: Screened, ctx: &Context, skip: usize) -> Reply {
+    /// The safety screen's verdict on a message (the Discord layer acts on a crisis before
+    /// anything else, cooldowns included).
+    pub fn screen(&self, text: &str) -> Screened {
+        self.safety.screen(text)
+    }
+
+    /// The reply to a screened message, skipping the first `skip` passages of an answer.
+    pub fn reply(&self, screened: Screened, ctx: &Context, skip: usize) -> Reply {
         let disclaimer = self.disclaimer(&ctx.region);
         match screened {
             Screened::Crisis(kind) => crisis::reply(&self.resources, &ctx.region, kind, disclaimer),

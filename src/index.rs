@@ -68,8 +68,8 @@ pub struct Hit {
     pub passage: usize,
     /// BM25F score.
     pub score: f32,
-    /// Bit `i` is set when query concept `i` occurs in the passage's heading or body (concepts
-    /// past 64 are not tracked).
+    /// Bit `i` is set when query term `i` occurs in the passage's heading or body (terms past 64
+    /// are not tracked).
     pub matched: u64,
 }
 
@@ -380,7 +380,7 @@ impl SearchIndex {
         let mut seen = vec![false; total];
         let mut touched: Vec<u32> = Vec::new();
         let mut any: Vec<u32> = Vec::new();
-        for (ci, concept) in query.concepts.iter().enumerate() {
+        for concept in &query.concepts {
             touched.clear();
             for &ti in &concept.terms {
                 let qt = &query.terms[ti];
@@ -410,6 +410,9 @@ impl SearchIndex {
                             if f != 0 {
                                 // Heading or body: the passage itself is about this concept.
                                 state[g] |= 2;
+                                if ti < 64 {
+                                    matched[g] |= 1 << ti;
+                                }
                             }
                             let norm = norms[f][fieldnorms.fieldnorm_id(doc) as usize];
                             tf[g] += qt.weight * weights[f] * postings.term_freq() as f32 / norm;
@@ -431,7 +434,6 @@ impl SearchIndex {
                 touched.len()
             };
             let idf = self.idf(df as u32);
-            let bit = if ci < 64 { 1u64 << ci } else { 0 };
             for &g in &touched {
                 let g = g as usize;
                 let t = tf[g];
@@ -440,9 +442,6 @@ impl SearchIndex {
                     any.push(g as u32);
                 }
                 scores[g] += idf * t / (scoring.k1 + t);
-                if state[g] & 2 != 0 {
-                    matched[g] |= bit;
-                }
                 tf[g] = 0.0;
                 state[g] = 0;
             }

@@ -257,8 +257,12 @@ pub struct QueryTerm {
 /// term that stands for it. Relevance is judged by how many concepts a passage covers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Concept {
-    /// Indices into [`Query::terms`].
+    /// Indices into [`Query::terms`]: every term that scores for the concept.
     pub terms: Vec<usize>,
+    /// The ways a passage can contain the concept: each is a set of terms that must all occur
+    /// (one term for a word, all the words of a multi-word synonym like "eye movement
+    /// desensitization and reprocessing").
+    pub alternatives: Vec<Vec<usize>>,
     /// How much a match counts towards coverage (a corrected word counts less).
     pub confidence: f32,
     /// Whether it counts towards coverage at all (relation words do not).
@@ -321,23 +325,28 @@ impl Query {
         let mut i = 0;
         while i < words.len() {
             if let Some(m) = synonyms.longest_match(&terms_only[i..]) {
-                let mut concept = Vec::new();
-                for t in m.matched {
-                    if !(m.len > 1 && is_stopword(t)) {
-                        concept.push(q.add(t, 1.0, Origin::Typed));
-                    }
-                }
+                let mut alternatives = Vec::new();
+                let typed: Vec<usize> = m
+                    .matched
+                    .iter()
+                    .filter(|t| !(m.len > 1 && is_stopword(t)))
+                    .map(|t| q.add(t, 1.0, Origin::Typed))
+                    .collect();
+                alternatives.push(typed);
                 for other in &m.others {
                     let w = if other.len() == 1 {
                         expansion.synonym
                     } else {
                         expansion.synonym * 0.6
                     };
-                    for t in other.iter().filter(|t| !is_stopword(t)) {
-                        concept.push(q.add(t, w, Origin::Synonym));
-                    }
+                    let words: Vec<usize> = other
+                        .iter()
+                        .filter(|t| !is_stopword(t))
+                        .map(|t| q.add(t, w, Origin::Synonym))
+                        .collect();
+                    alternatives.push(words);
                 }
-                q.push_concept(concept, 1.0);
+                q.push_concept(alternatives, 1.0);
                 i += m.len;
                 continue;
             }
@@ -348,7 +357,7 @@ impl Query {
             }
             if RELATION_WORDS.binary_search(&folded.as_str()).is_ok() {
                 let id = q.add(term, RELATION_WEIGHT, Origin::Typed);
-                q.push_concept(vec![id], 0.0);
+                q.push_concept(vec![vec![id]], 0.0);
                 if let Some(c) = q.concepts.last_mut() {
                     c.counts = false;
                 }
@@ -356,7 +365,7 @@ impl Query {
             }
             if lexicon.contains(term) || expansion.correction <= 0.0 {
                 let id = q.add(term, 1.0, Origin::Typed);
-                q.push_concept(vec![id], 1.0);
+                q.push_concept(vec![vec![id]], 1.0);
                 continue;
             }
             let correction = lexicon.correct(term).or_else(|| lexicon.correct(folded));
@@ -369,11 +378,11 @@ impl Query {
                     };
                     let typed = q.add(term, 1.0, Origin::Typed);
                     let fixed = q.add(&c.term, w, Origin::Corrected);
-                    q.push_concept(vec![typed, fixed], w);
+                    q.push_concept(vec![vec![typed], vec![fixed]], w);
                 }
                 None => {
                     let id = q.add(term, 1.0, Origin::Typed);
-                    q.push_concept(vec![id], 1.0);
+                    q.push_concept(vec![vec![id]], 1.0);
                 }
             }
         }
@@ -402,7 +411,9 @@ impl Query {
         self.terms.len() - 1
     }
 
-    fn push_concept(&mut self, mut terms: Vec<usize>, confidence: f32) {
+    fn push_concept(&mut self, mut alternatives: Vec<Vec<usize>>, confidence: f32) {
+        alternatives.retain(|a| !a.is_empty());
+        let mut terms: Vec<usize> = alternatives.iter().flatten().copied().collect();
         terms.sort_unstable();
         terms.dedup();
         if terms.is_empty() {
@@ -414,6 +425,7 @@ impl Query {
         }
         self.concepts.push(Concept {
             terms,
+            alternatives,
             confidence,
             counts: true,
         });

@@ -221,30 +221,44 @@ fn shorten(e: &Excerpt) -> Option<Excerpt> {
     Some(s)
 }
 
-/// Splits over-long plain text at sentence boundaries (or hard, at `max` units, as a last resort).
+/// Splits over-long plain text between lines, then at sentence boundaries (or hard, at `max`
+/// units, as a last resort); text that fits is returned whole, line breaks and all.
 fn split_plain(text: &str, max: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for r in sentence::split(text) {
-        let mut s = &text[r];
-        while discord_len(s) > max {
-            let mut cut = s.len().min(max);
-            while discord_len(&s[..cut]) > max || !s.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            out.push(s[..cut].to_string());
-            s = &s[cut..];
-        }
-        if !current.is_empty() && discord_len(&current) + 1 + discord_len(s) > max {
-            out.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(s);
+    if discord_len(text) <= max {
+        return vec![text.to_string()];
     }
-    if !current.is_empty() || out.is_empty() {
-        out.push(current);
+    let mut pieces: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if discord_len(line) <= max {
+            pieces.push(line.to_string());
+            continue;
+        }
+        for r in sentence::split(line) {
+            let mut s = &line[r];
+            while discord_len(s) > max {
+                let mut cut = s.len().min(max);
+                while discord_len(&s[..cut]) > max || !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                pieces.push(s[..cut].to_string());
+                s = &s[cut..];
+            }
+            pieces.push(s.to_string());
+        }
+    }
+    // Pack the pieces back into as few parts as fit (joined by line breaks).
+    let mut out: Vec<String> = Vec::new();
+    for p in pieces {
+        match out.last_mut() {
+            Some(last) if discord_len(last) + 1 + discord_len(&p) <= max => {
+                last.push('\n');
+                last.push_str(&p);
+            }
+            _ => out.push(p),
+        }
+    }
+    if out.is_empty() {
+        out.push(String::new());
     }
     out
 }
@@ -371,5 +385,14 @@ mod tests {
         let parts = split_plain(&blob, 500);
         assert_eq!(parts.concat(), blob);
         assert!(parts.iter().all(|p| discord_len(p) <= 500));
+        let lines = "first line\nsecond line";
+        assert_eq!(split_plain(lines, 500), [lines]);
+        let many = "a line of text\n".repeat(100);
+        let parts = split_plain(&many, 200);
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.starts_with("a line") && discord_len(p) <= 200)
+        );
     }
 }

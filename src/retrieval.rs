@@ -181,12 +181,12 @@ pub fn coverage(query: &Query, hit: &Hit) -> f32 {
     if counted == 0 {
         return 0.0;
     }
+    let has = |t: &usize| *t < 64 && hit.matched & (1 << *t) != 0;
     let found: f32 = query
         .concepts
         .iter()
-        .enumerate()
-        .filter(|&(i, c)| c.counts && i < 64 && hit.matched & (1 << i) != 0)
-        .map(|(_, c)| c.confidence)
+        .filter(|c| c.counts && c.alternatives.iter().any(|a| a.iter().all(has)))
+        .map(|c| c.confidence)
         .sum();
     found / counted as f32
 }

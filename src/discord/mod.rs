@@ -1,9 +1,230 @@
-//! The Discord layer (serenity + poise): the only code that knows Discord.
+//! The Discord layer (serenity 0.12 + poise 0.7), the only code that knows Discord: commands and
+//! events parse what arrived, call the engine, and send the reply with nobody pinged. `serve`
+//! takes its shutdown as a future, so tests start and stop the bot against a loopback stand-in.
 
-use std::path::Path;
+pub mod commands;
+pub mod events;
+pub mod limits;
+pub mod moderation;
+pub mod send;
+pub mod settings;
+pub mod state;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-/// `lantern serve`.
-pub fn serve_from_cli(_config: &Path, _http_proxy: Option<String>) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the Discord bot is not built yet")
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+
+use crate::config::{DiscordSettings, Registration};
+use crate::engine::{Config, Engine};
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+pub use state::Data;
+
+/// How `serve` connects.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The bot token.
+    pub token: String,
+    /// Command registration and the REST proxy.
+    pub discord: DiscordSettings,
+    /// The configuration folder (re-read by `library reload`).
+    pub config_dir: PathBuf,
+}
+
+/// Every command Lantern registers.
+pub fn commands() -> Vec<poise::Command<Data, state::Error>> {
+    let mut all = vec![
+        commands::ask(),
+        commands::resources(),
+        commands::source(),
+        commands::about(),
+        commands::help(),
+        commands::forgetme(),
+    ];
+    all.extend(moderation::commands());
+    all
+}
+
+/// Runs the bot until `shutdown` completes (or the connection ends for good), then disconnects
+/// and flushes the store.
+pub async fn serve(
+    engine: Engine,
+    store: SqliteStore,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let mut http = serenity::HttpBuilder::new(&options.token);
+    if !options.discord.http_proxy.is_empty() {
+        // serenity ignores the proxy while its own rate limiter is on (serenity#1739); the proxy
+        // is then responsible for rate limits, as shared rate-limit proxies are.
+        http = http
+            .proxy(options.discord.http_proxy.clone())
+            .ratelimiter_disabled(true);
+    }
+    let http = http.build();
+    let purge_store = store.clone();
+    let (recorder, recording) = state::recorder(store.clone());
+    let data = Data::new(engine, store, options.config_dir.clone(), recorder);
+    let registration = options.discord.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands(),
+            on_error: |error| Box::pin(events::on_error(error)),
+            event_handler: |fctx, event| Box::pin(events::handle(fctx, event)),
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                let commands = &framework.options().commands;
+                match registration.register {
+                    Registration::Global => poise::builtins::register_globally(ctx, commands).await?,
+                    Registration::Guilds => {
+                        for &g in &registration.test_guilds {
+                            poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(g)).await?;
+                        }
+                    }
+                }
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                Ok(data)
+            })
+        })
+        .build();
+    let intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES;
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await
+        .context("creating the Discord client")?;
+    let shard_manager = client.shard_manager.clone();
+    let mut running = tokio::spawn(async move { client.start().await });
+    let purging = tokio::spawn(purge_periodically(purge_store));
+    let ended = tokio::select! {
+        ended = &mut running => Some(ended),
+        () = shutdown => {
+            tracing::info!("shutting down");
+            shard_manager.shutdown_all().await;
+            None
+        }
+    };
+    purging.abort();
+    let ended = match ended {
+        Some(ended) => ended,
+        None => tokio::time::timeout(Duration::from_secs(5), running)
+            .await
+            .unwrap_or(Ok(Ok(()))),
+    };
+    // The client (and with it every sender) is gone: the recorder writes what is queued, then ends.
+    if tokio::time::timeout(Duration::from_secs(10), recording)
+        .await
+        .is_err()
+    {
+        tracing::warn!("some counted questions were still being written at shutdown");
+    }
+    ended
+        .context("the Discord client task failed")?
+        .context("the Discord connection ended")?;
+    Ok(())
+}
+
+/// Deletes logged questions past each server's retention period, at start and hourly.
+async fn purge_periodically(store: SqliteStore) {
+    loop {
+        match store.purge_expired(commands::unix_now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired logged questions deleted"),
+            Err(e) => tracing::error!("purging expired questions failed: {e}"),
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+}
+
+/// The token from `DISCORD_TOKEN`, or from the git-ignored secrets file (`token = "..."`).
+pub fn token(discord: &DiscordSettings) -> anyhow::Result<Option<String>> {
+    if let Ok(t) = std::env::var("DISCORD_TOKEN")
+        && !t.trim().is_empty()
+    {
+        return Ok(Some(t.trim().to_string()));
+    }
+    let path = &discord.token_file;
+    if !path.exists() {
+        return Ok(None);
+    }
+    #[derive(serde::Deserialize)]
+    struct Secrets {
+        token: String,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let secrets: Secrets = toml::from_str(&text)
+        .with_context(|| format!("{}: expected token = \"...\"", path.display()))?;
+    Ok(Some(secrets.token.trim().to_string()).filter(|t| !t.is_empty()))
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// `lantern serve`: loads everything, connects, and runs until Ctrl-C or SIGTERM.
+pub fn serve_from_cli(config_dir: &Path, http_proxy: Option<String>) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_dir).map_err(|ps| anyhow::anyhow!("{ps}"))?;
+    init_logging(&config.settings.log.level);
+    let mut discord = config.settings.discord.clone();
+    if let Some(proxy) = http_proxy {
+        discord.http_proxy = proxy;
+    }
+    let Some(token) = token(&discord)? else {
+        eprintln!(
+            "lantern serve: no Discord token. Set DISCORD_TOKEN, or put token = \"...\" in {} (git-ignored).",
+            discord.token_file.display()
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let store_path = config.settings.store.path.clone();
+    let engine = Engine::load(config_dir, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = SqliteStore::open(&store_path)
+            .await
+            .with_context(|| format!("opening the store {}", store_path.display()))?;
+        let options = ServeOptions {
+            token,
+            discord,
+            config_dir: config_dir.to_path_buf(),
+        };
+        serve(engine, store, options, shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

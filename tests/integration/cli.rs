@@ -305,3 +305,32 @@ fn eval_beir_prints_trec_figures_and_writes_a_run_file() {
     assert_eq!(q2.len(), 2);
     assert_eq!((q2[0][3], q2[1][3]), ("1", "2"));
 }
+
+#[test]
+fn serve_without_a_token_exits_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["safety.toml", "resources.toml", "synonyms.toml"] {
+        std::fs::copy(root().join("config").join(f), dir.path().join(f)).unwrap();
+    }
+    let secrets = dir.path().join("no-secrets.toml");
+    std::fs::write(
+        dir.path().join("lantern.toml"),
+        format!(
+            "[discord]\ntoken_file = {:?}\n",
+            secrets.display().to_string()
+        ),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_lantern"))
+        .args(["--config", dir.path().to_str().unwrap(), "serve"])
+        .current_dir(root())
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no Discord token") && err.contains("DISCORD_TOKEN"),
+        "{err}"
+    );
+}

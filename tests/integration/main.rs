@@ -2,5 +2,7 @@
 
 mod cli;
 mod common;
+mod discord;
 mod invariants;
 mod library;
+mod standin;

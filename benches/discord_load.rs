@@ -1,0 +1,156 @@
+//! Load benchmark of `lantern serve`: the real binary, connected to the loopback Discord
+//! stand-in, gets 1,000 `/ask` interactions in one burst. Reports how many were answered, the
+//! latency from dispatch to the interaction callback arriving (p50, p99, max), and the peak
+//! resident memory of the `lantern serve` process.
+//!
+//! Run: `cargo bench --bench discord_load` (set `LANTERN_LOAD_N` for another burst size).
+
+#[path = "../tests/integration/standin.rs"]
+mod standin;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lantern::store::sqlite::SqliteStore;
+use lantern::store::{ServerSettings, Store};
+use serde_json::json;
+use standin::{GUILD_ID, Member, StandIn, opt};
+
+const QUESTIONS: &[&str] = &[
+    "why do people with PTSD use opioids?",
+    "what is dissociation",
+    "what is EMDR",
+    "how are trauma and opioid addiction connected?",
+    "what is naloxone",
+    "signs someone is struggling with trauma and addiction",
+    "what is medication-assisted treatment",
+    "ptsd flashbacks",
+];
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Waits for the child and returns its peak resident set size in bytes and its CPU time.
+fn wait_peak_rss(child: &mut Child) -> (u64, Duration) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 writes into `status` and `usage`, which live for the call.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    // Linux reports ru_maxrss in kilobytes.
+    (
+        usage.ru_maxrss as u64 * 1024,
+        tv(usage.ru_utime) + tv(usage.ru_stime),
+    )
+}
+
+fn config_dir(tmp: &Path, root: &Path) -> std::path::PathBuf {
+    let dir = tmp.join("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["safety.toml", "resources.toml", "synonyms.toml"] {
+        std::fs::copy(root.join("config").join(f), dir.join(f)).unwrap();
+    }
+    let lantern = format!(
+        "library = {:?}\nindex_cache = \"\"\n[store]\npath = {:?}\n[log]\nlevel = \"warn\"\n",
+        root.join("data").display().to_string(),
+        tmp.join("load.db").display().to_string()
+    );
+    std::fs::write(dir.join("lantern.toml"), lantern).unwrap();
+    dir
+}
+
+fn main() {
+    let n: usize = std::env::var("LANTERN_LOAD_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_dir(tmp.path(), root);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // The burst's server lets every member ask (no cooldown, no channel cap): the benchmark
+        // measures answering, not the limits.
+        let store = SqliteStore::open(&tmp.path().join("load.db")).await.unwrap();
+        let settings = ServerSettings {
+            cooldown_secs: 0,
+            channel_cap_per_minute: 0,
+            ..ServerSettings::default()
+        };
+        store.save_settings(GUILD_ID, &settings).await.unwrap();
+        drop(store);
+
+        let si = StandIn::start().await;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lantern"))
+            .args(["--config", config.to_str().unwrap(), "serve", "--http-proxy", &si.base_url()])
+            .env("DISCORD_TOKEN", "standin-load-token")
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("lantern serve starts");
+        assert!(si.wait_ready(Duration::from_secs(30)).await, "lantern serve did not connect");
+
+        // Warm-up: one question, so the burst does not include poise's setup poll.
+        let warm = si.slash_command("ask", json!([opt::string("question", QUESTIONS[0])]), Member::ordinary(1, "warm"));
+        let warm_id: u64 = warm["id"].as_str().unwrap().parse().unwrap();
+        si.dispatch("INTERACTION_CREATE", warm).await;
+        si.wait_for(|r| r.interaction_id() == Some(warm_id), Duration::from_secs(10))
+            .await
+            .expect("warm-up answered");
+
+        let events: Vec<(String, serde_json::Value)> = (0..n)
+            .map(|i| {
+                let q = QUESTIONS[i % QUESTIONS.len()];
+                let who = Member::ordinary(10_000 + i as u64, &format!("member{i}"));
+                ("INTERACTION_CREATE".to_string(), si.slash_command("ask", json!([opt::string("question", q)]), who))
+            })
+            .collect();
+        let ids: Vec<u64> = events.iter().map(|(_, e)| e["id"].as_str().unwrap().parse().unwrap()).collect();
+        let started = Instant::now();
+        let sent = si.dispatch_many(events).await;
+        let dispatched_in = started.elapsed();
+        let id_set: std::collections::HashSet<u64> = ids.iter().copied().collect();
+        let answered = si
+            .wait_for_n(|r| r.interaction_id().is_some_and(|i| id_set.contains(&i)), n, Duration::from_secs(60))
+            .await;
+        let burst = started.elapsed();
+        let at: HashMap<u64, Instant> = answered.iter().filter_map(|r| Some((r.interaction_id()?, r.at))).collect();
+        let mut latencies: Vec<Duration> = ids
+            .iter()
+            .zip(&sent)
+            .filter_map(|(id, t)| at.get(id).map(|a| a.saturating_duration_since(*t)))
+            .collect();
+        latencies.sort();
+        let answers_with_quotes = answered
+            .iter()
+            .filter(|r| r.content().is_some_and(|c| c.starts_with("> ")))
+            .count();
+
+        // Stop the bot as an operator would, then read its peak memory.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let (peak, cpu) = wait_peak_rss(&mut child);
+
+        println!("lantern serve under a burst of {n} /ask interactions (2-core machine, loopback stand-in)");
+        println!("  dispatched in:   {dispatched_in:?} (the stand-in writing the burst)");
+        println!("  answered:        {} of {n} ({} with library quotes), lost: {}", latencies.len(), answers_with_quotes, n - latencies.len());
+        if !latencies.is_empty() {
+            println!("  dispatch → callback: p50 {:?}, p99 {:?}, max {:?}", percentile(&latencies, 0.5), percentile(&latencies, 0.99), latencies[latencies.len() - 1]);
+        }
+        println!("  whole burst:     {burst:?}");
+        println!("  peak RSS of lantern serve: {:.1} MB; its CPU time in all: {cpu:?}", peak as f64 / 1_048_576.0);
+    });
+}

@@ -1,0 +1,304 @@
+//! Events other than slash commands: a message that mentions the bot (or any message in a DM),
+//! clicks on an answer's buttons, and the one error handler that logs and answers kindly.
+
+use std::time::Instant;
+
+use poise::serenity_prelude as serenity;
+
+use crate::reply::Kind;
+use crate::store::Store;
+
+use super::commands::{self, Asked};
+use super::send::{self, Button};
+use super::state::{Data, Error};
+
+/// Dispatches the events Lantern handles.
+pub async fn handle(
+    fctx: poise::FrameworkContext<'_, Data, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
+    let http = &fctx.serenity_context.http;
+    let data = fctx.user_data;
+    match event {
+        serenity::FullEvent::Message { new_message } => {
+            on_message(http, data, fctx.bot_id, new_message).await
+        }
+        serenity::FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Component(click),
+        } => on_click(http, data, click).await,
+        _ => Ok(()),
+    }
+}
+
+/// The question in a message: the text without mention markup (`<@id>`, `<@!id>`, `<@&id>`,
+/// `<#id>`, `@everyone`, `@here`), which names people and places, not what is asked.
+pub fn question_of(content: &str) -> String {
+    let mut out = String::with_capacity(content.len());
+    let mut rest = content;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let markup = ["<@!", "<@&", "<@", "<#"]
+            .iter()
+            .find(|p| tail.starts_with(**p))
+            .and_then(|p| {
+                let digits = tail[p.len()..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count();
+                let end = p.len() + digits;
+                (digits > 0 && tail[end..].starts_with('>')).then_some(end + 1)
+            });
+        match markup {
+            Some(len) => {
+                out.push(' ');
+                rest = &tail[len..];
+            }
+            None => {
+                out.push('<');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    let cleaned = out.replace("@everyone", " ").replace("@here", " ");
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+async fn on_message(
+    http: &serenity::Http,
+    data: &Data,
+    bot: serenity::UserId,
+    message: &serenity::Message,
+) -> Result<(), Error> {
+    if message.author.bot {
+        return Ok(());
+    }
+    let in_dm = message.guild_id.is_none();
+    let mentioned = message.mentions.iter().any(|u| u.id == bot);
+    if !(in_dm || mentioned) {
+        return Ok(());
+    }
+    let asked = Asked {
+        guild: message.guild_id.map(|g| g.get()),
+        channel: message.channel_id.get(),
+        user: message.author.id.get(),
+        text: question_of(&message.content),
+    };
+    let settings = data.settings(asked.guild).await;
+    let engine = data.engine();
+    let allowed_here =
+        settings.mention_channels.is_empty() || settings.mention_channels.contains(&asked.channel);
+    let crisis = matches!(
+        engine.screen(&asked.text),
+        crate::safety::Screened::Crisis(_)
+    );
+    // Outside the channels the server chose, only a crisis is answered.
+    if !allowed_here && !crisis {
+        return Ok(());
+    }
+    let handled = commands::handle_question(data, &asked, &settings, Instant::now());
+    if !handled.silent {
+        send::reply_to_message(http, message, &handled.reply, handled.buttons).await?;
+    }
+    if handled.crisis
+        && let Some(guild) = asked.guild
+    {
+        let link = format!(
+            "https://discord.com/channels/{guild}/{}/{}",
+            asked.channel, message.id
+        );
+        commands::alert(http, data, &settings, &asked, link).await;
+    }
+    commands::record(data, &asked, &settings, &handled);
+    Ok(())
+}
+
+async fn on_click(
+    http: &serenity::Http,
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+) -> Result<(), Error> {
+    let Some(button) = Button::parse(&click.data.custom_id) else {
+        return Ok(());
+    };
+    let engine = data.engine();
+    let guild = click.guild_id.map(|g| g.get());
+    let settings = data.settings(guild).await;
+    let region = data.context(&engine, &settings).region;
+    let token = match button {
+        Button::More(t) | Button::Feedback(t, _) => t,
+    };
+    let Some(answer) = data.recall(token) else {
+        let reply = engine.notice(
+            Kind::Notice,
+            "That answer has expired; please ask again.",
+            &region,
+        );
+        send::respond_to_component(http, click, &reply, None).await?;
+        return Ok(());
+    };
+    match button {
+        Button::More(_) => {
+            let reply = engine.more(&answer.question, &answer.context, answer.shown);
+            let more = reply.kind() == Kind::Answer;
+            if more {
+                data.advance(token, answer.shown + answer.context.results);
+            }
+            send::respond_to_component(http, click, &reply, more.then_some(token)).await?;
+        }
+        Button::Feedback(_, helpful) => {
+            if let Some(g) = guild
+                && let Err(e) = data
+                    .store
+                    .record_feedback(
+                        g,
+                        click.user.id.get(),
+                        click.message.id.get(),
+                        helpful,
+                        commands::unix_now(),
+                    )
+                    .await
+            {
+                tracing::error!(g, "recording feedback failed: {e}");
+            }
+            let text = if helpful {
+                "Thanks, glad it helped."
+            } else {
+                "Thanks for saying so; the moderators see this and can add to the library."
+            };
+            send::respond_to_component(
+                http,
+                click,
+                &engine.notice(Kind::Notice, text, &region),
+                None,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The one error handler: logs what happened, and answers the member with a fixed, kind
+/// sentence (and the disclaimer) where an answer is possible. Internals are never shown.
+pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    use poise::FrameworkError as E;
+    match error {
+        E::Command { error, ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, "command failed: {error}");
+            kind_reply(
+                ctx,
+                "Sorry, something went wrong on my side. Please try again in a moment.",
+            )
+            .await;
+        }
+        E::CommandCheckFailed { ctx, error, .. } => {
+            if let Some(e) = error {
+                tracing::warn!("permission check failed: {e}");
+            }
+            kind_reply(
+                ctx,
+                "This command is for moderators (Manage Server, or the server's moderator role).",
+            )
+            .await;
+        }
+        E::MissingUserPermissions { ctx, .. } => {
+            kind_reply(
+                ctx,
+                "This command is for moderators (Manage Server, or the server's moderator role).",
+            )
+            .await;
+        }
+        E::GuildOnly { ctx, .. } => {
+            kind_reply(
+                ctx,
+                "This command works in a server, not in direct messages.",
+            )
+            .await;
+        }
+        E::ArgumentParse {
+            ctx, input, error, ..
+        } => {
+            tracing::info!(?input, "bad command argument: {error}");
+            kind_reply(
+                ctx,
+                "I couldn't read that command's options; please check them and try again.",
+            )
+            .await;
+        }
+        E::CommandStructureMismatch {
+            ctx, description, ..
+        } => {
+            tracing::warn!("command structure mismatch: {description}");
+            kind_reply(
+                poise::Context::Application(ctx),
+                "That command looks out of date; please try again in a minute.",
+            )
+            .await;
+        }
+        E::UnknownInteraction {
+            framework,
+            interaction,
+            ..
+        } => {
+            tracing::warn!(name = %interaction.data.name, "unknown command");
+            let data = framework.user_data;
+            let engine = data.engine();
+            let settings = data.settings(interaction.guild_id.map(|g| g.get())).await;
+            let region = data.context(&engine, &settings).region;
+            let reply = engine.notice(
+                Kind::Notice,
+                "I don't know that command. Try /help.",
+                &region,
+            );
+            if let Err(e) =
+                send::respond_to_command(&framework.serenity_context.http, interaction, &reply)
+                    .await
+            {
+                tracing::warn!("could not answer an unknown command: {e}");
+            }
+        }
+        E::CommandPanic { ctx, payload, .. } => {
+            tracing::error!(?payload, "command panicked");
+            kind_reply(
+                ctx,
+                "Sorry, something went wrong on my side. Please try again in a moment.",
+            )
+            .await;
+        }
+        other => {
+            tracing::warn!("{other}");
+        }
+    }
+}
+
+async fn kind_reply(ctx: super::state::Ctx<'_>, text: &str) {
+    let data = ctx.data();
+    let engine = data.engine();
+    let settings = data.settings(ctx.guild_id().map(|g| g.get())).await;
+    let region = data.context(&engine, &settings).region;
+    let reply = engine.notice(Kind::Error, text, &region);
+    if let Err(e) = send::respond(ctx, &reply, true, None).await {
+        tracing::warn!("could not send the error reply: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mention_markup_is_removed_from_the_question() {
+        let cases = [
+            ("<@99> what is EMDR?", "what is EMDR?"),
+            ("hey <@!99>, what is MAT", "hey , what is MAT"),
+            ("<@&5> <#6> @everyone @here why", "why"),
+            ("<@99>", ""),
+            ("a < b <@x> <@12", "a < b <@x> <@12"),
+            ("I <3 this", "I <3 this"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(question_of(input), expected, "{input:?}");
+        }
+    }
+}

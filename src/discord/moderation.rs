@@ -1,0 +1,452 @@
+//! Moderator commands, `/lantern ...`: visible by default only to members with Manage Server
+//! (`default_member_permissions`), and checked again when run ([`is_moderator`]): Manage Server,
+//! Administrator, or the server's moderator role. Every action is written to the audit log.
+
+use poise::serenity_prelude as serenity;
+
+use crate::engine::Engine;
+use crate::reply::Kind;
+use crate::resources::SupportLine;
+use crate::store::{AuditEntry, ServerLine, Store};
+
+use super::commands::unix_now;
+use super::send;
+use poise::ChoiceParameter as _;
+
+use super::settings::{self, Setting};
+use super::state::{Ctx, Data, Error};
+
+/// Whether the member running the command may moderate: the interaction's resolved permissions
+/// include Manage Server or Administrator, or they hold the server's moderator role. Whatever
+/// Discord shows or hides, this runs for every `/lantern` command.
+pub async fn is_moderator(ctx: Ctx<'_>) -> Result<bool, Error> {
+    let Some(guild) = ctx.guild_id() else {
+        return Ok(false);
+    };
+    let Some(member) = ctx.author_member().await else {
+        return Ok(false);
+    };
+    let allowed = member.permissions.is_some_and(|p| {
+        p.contains(serenity::Permissions::MANAGE_GUILD)
+            || p.contains(serenity::Permissions::ADMINISTRATOR)
+    });
+    if allowed {
+        return Ok(true);
+    }
+    let settings = ctx.data().settings(Some(guild.get())).await;
+    Ok(settings
+        .moderator_role
+        .is_some_and(|role| member.roles.iter().any(|r| r.get() == role)))
+}
+
+/// Moderator commands for this server.
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD",
+    check = "is_moderator",
+    subcommands("config", "lines", "library", "stats", "pause", "resume"),
+    subcommand_required
+)]
+pub async fn lantern(_ctx: Ctx<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+fn guild_of(ctx: Ctx<'_>) -> u64 {
+    ctx.guild_id().map_or(0, |g| g.get())
+}
+
+/// Replies to the moderator (ephemeral) with the disclaimer, like every message.
+async fn tell(ctx: Ctx<'_>, text: impl Into<String>) -> Result<(), Error> {
+    let data = ctx.data();
+    let settings = data.settings(ctx.guild_id().map(|g| g.get())).await;
+    let engine = data.engine();
+    let region = data.context(&engine, &settings).region;
+    send::respond(ctx, &engine.notice(Kind::Notice, text, &region), true, None).await
+}
+
+async fn audit(ctx: Ctx<'_>, action: &str, detail: impl Into<String>) {
+    let entry = AuditEntry {
+        actor: ctx.author().id.get(),
+        action: action.to_string(),
+        detail: detail.into(),
+        at: unix_now(),
+    };
+    let guild = guild_of(ctx);
+    if let Err(e) = ctx.data().store.audit(guild, &entry).await {
+        tracing::error!(guild, action, "audit log write failed: {e}");
+    }
+}
+
+/// Show or change this server's settings.
+#[poise::command(
+    slash_command,
+    subcommands("config_show", "config_set"),
+    subcommand_required
+)]
+pub async fn config(_ctx: Ctx<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Show this server's settings.
+#[poise::command(slash_command, rename = "show")]
+pub async fn config_show(ctx: Ctx<'_>) -> Result<(), Error> {
+    let data = ctx.data();
+    let settings = data.settings(Some(guild_of(ctx))).await;
+    let default_region = data.engine().settings.default_region.clone();
+    audit(ctx, "config show", "").await;
+    tell(
+        ctx,
+        format!(
+            "Settings for this server:\n{}",
+            settings::describe(&settings, &default_region)
+        ),
+    )
+    .await
+}
+
+/// Change one setting.
+#[poise::command(slash_command, rename = "set")]
+pub async fn config_set(
+    ctx: Ctx<'_>,
+    #[description = "Which setting"] setting: Setting,
+    #[description = "New value (on/off, a number, #channels, a region, or none)"]
+    #[max_length = 500]
+    value: String,
+) -> Result<(), Error> {
+    let data = ctx.data();
+    let guild = guild_of(ctx);
+    let mut settings = (*data.settings(Some(guild)).await).clone();
+    let engine = data.engine();
+    match settings::apply(&mut settings, setting, &value, &engine.resources) {
+        Ok(done) => {
+            data.save_settings(guild, settings).await?;
+            audit(
+                ctx,
+                "config set",
+                format!("{} = {}", setting.name(), value.trim()),
+            )
+            .await;
+            tell(ctx, done).await
+        }
+        Err(why) => tell(ctx, format!("Not changed: {} {why}.", setting.name())).await,
+    }
+}
+
+/// Server-specific support lines, shown with the built-in ones.
+#[poise::command(
+    slash_command,
+    rename = "resources",
+    subcommands("lines_add", "lines_remove", "lines_list"),
+    subcommand_required
+)]
+pub async fn lines(_ctx: Ctx<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// A server line as the engine shows lines.
+pub fn as_support_line(l: &ServerLine) -> SupportLine {
+    SupportLine {
+        region: l.region.clone(),
+        name: format!("{} (added by this server)", l.name),
+        topics: l.topics.clone(),
+        phone: None,
+        text: None,
+        chat: None,
+        web: Some(l.contact.clone()),
+        email: None,
+        tty: None,
+        hours: l.hours.clone(),
+        purpose: l.purpose.clone(),
+        source: "this server's moderators".to_string(),
+        checked: String::new(),
+        check: false,
+        disclaimer: None,
+    }
+}
+
+/// Add a support line for this server.
+#[poise::command(slash_command, rename = "add")]
+#[allow(clippy::too_many_arguments)]
+pub async fn lines_add(
+    ctx: Ctx<'_>,
+    #[description = "Region (us, uk, ca, au, ie, intl, ...)"]
+    #[max_length = 60]
+    region: String,
+    #[description = "Name of the service"]
+    #[max_length = 100]
+    name: String,
+    #[description = "How to reach it (number, text, website)"]
+    #[max_length = 200]
+    contact: String,
+    #[description = "Hours (default: check)"]
+    #[max_length = 100]
+    hours: Option<String>,
+    #[description = "Topics, comma-separated (crisis, addiction, ...)"]
+    #[max_length = 200]
+    topics: Option<String>,
+    #[description = "What it is for"]
+    #[max_length = 300]
+    purpose: Option<String>,
+) -> Result<(), Error> {
+    let data = ctx.data();
+    let engine = data.engine();
+    let Some(found) = engine.resources.region(&region) else {
+        return tell(
+            ctx,
+            format!(
+                "Not added: unknown region \u{201C}{}\u{201D}.",
+                region.trim()
+            ),
+        )
+        .await;
+    };
+    let mut topic_names = Vec::new();
+    for t in topics
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        match engine.resources.topic(t) {
+            Some(topic) => topic_names.push(topic.name.clone()),
+            None => {
+                return tell(
+                    ctx,
+                    format!("Not added: unknown topic \u{201C}{t}\u{201D}."),
+                )
+                .await;
+            }
+        }
+    }
+    let line = ServerLine {
+        id: 0,
+        region: found.code.clone(),
+        name: name.trim().to_string(),
+        contact: contact.trim().to_string(),
+        hours: hours.map_or_else(|| "check".to_string(), |h| h.trim().to_string()),
+        topics: topic_names,
+        purpose: purpose.map(|p| p.trim().to_string()).unwrap_or_default(),
+        added_by: ctx.author().id.get(),
+        added_at: unix_now(),
+    };
+    let id = data.store.add_line(guild_of(ctx), &line).await?;
+    audit(
+        ctx,
+        "resources add",
+        format!("#{id} {} ({})", line.name, line.region),
+    )
+    .await;
+    tell(
+        ctx,
+        format!("Added line #{id}: {} ({}).", line.name, found.name),
+    )
+    .await
+}
+
+/// Remove one of this server's support lines.
+#[poise::command(slash_command, rename = "remove")]
+pub async fn lines_remove(
+    ctx: Ctx<'_>,
+    #[description = "The line's number (from /lantern resources list)"] id: i64,
+) -> Result<(), Error> {
+    let removed = ctx.data().store.remove_line(guild_of(ctx), id).await?;
+    if removed {
+        audit(ctx, "resources remove", format!("#{id}")).await;
+        tell(ctx, format!("Removed line #{id}.")).await
+    } else {
+        tell(ctx, format!("This server has no line #{id}.")).await
+    }
+}
+
+/// List built-in lines for this server's region (with "check" flags) and this server's lines.
+#[poise::command(slash_command, rename = "list")]
+pub async fn lines_list(ctx: Ctx<'_>) -> Result<(), Error> {
+    let data = ctx.data();
+    let guild = guild_of(ctx);
+    let settings = data.settings(Some(guild)).await;
+    let engine = data.engine();
+    let region = data.context(&engine, &settings).region;
+    let region = engine.resources.region_or_international(&region);
+    let mut text = format!("Built-in lines for {} ({}):", region.name, region.code);
+    for l in engine.resources.lines(&region.code, None) {
+        text.push_str(&format!(
+            "\n\u{2022} {}: {} \u{2014} source {}, checked {}{}",
+            l.name,
+            l.contact(),
+            l.source,
+            l.checked,
+            if l.check {
+                " \u{2014} CHECK: secondary or dated source, re-check before relying on it"
+            } else {
+                ""
+            }
+        ));
+    }
+    let own = data.store.lines(guild).await?;
+    text.push_str("\n\nThis server's lines:");
+    if own.is_empty() {
+        text.push_str(" none (add one with /lantern resources add).");
+    }
+    for l in own {
+        text.push_str(&format!(
+            "\n\u{2022} #{} {} ({}): {} ({})",
+            l.id, l.name, l.region, l.contact, l.hours
+        ));
+    }
+    audit(ctx, "resources list", "").await;
+    tell(ctx, text).await
+}
+
+/// The library: list its documents, or reload it from disk.
+#[poise::command(
+    slash_command,
+    subcommands("library_list", "library_reload"),
+    subcommand_required
+)]
+pub async fn library(_ctx: Ctx<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// List the library's documents.
+#[poise::command(slash_command, rename = "list")]
+pub async fn library_list(ctx: Ctx<'_>) -> Result<(), Error> {
+    let engine = ctx.data().engine();
+    let mut text = format!(
+        "The library has {} documents ({} passages):",
+        engine.library.documents.len(),
+        engine.library.passages.len()
+    );
+    for d in engine.library.documents.iter().take(40) {
+        text.push_str(&format!(
+            "\n\u{2022} {} \u{2014} {}",
+            d.id,
+            d.display_title()
+        ));
+    }
+    audit(ctx, "library list", "").await;
+    tell(ctx, text).await
+}
+
+/// Re-read the library without a restart; a broken file keeps the old library.
+#[poise::command(slash_command, rename = "reload")]
+pub async fn library_reload(ctx: Ctx<'_>) -> Result<(), Error> {
+    let data = ctx.data();
+    let _one_at_a_time = data.reload.lock().await;
+    ctx.defer_ephemeral().await?;
+    let config_dir = data.config_dir.clone();
+    let library = data.engine().library_path.clone();
+    let loaded =
+        tokio::task::spawn_blocking(move || Engine::load(&config_dir, Some(&library))).await?;
+    match loaded {
+        Ok(engine) => {
+            let summary = format!(
+                "Reloaded: {} documents, {} passages.",
+                engine.library.documents.len(),
+                engine.library.passages.len()
+            );
+            data.set_engine(engine);
+            audit(ctx, "library reload", summary.clone()).await;
+            tell(ctx, summary).await
+        }
+        Err(e) => {
+            let problems: Vec<String> =
+                e.to_string().lines().take(10).map(str::to_string).collect();
+            audit(ctx, "library reload failed", problems.join("; ")).await;
+            tell(
+                ctx,
+                format!(
+                    "Not reloaded: the library or configuration has problems, so the current library stays in use.\n{}",
+                    problems.join("\n")
+                ),
+            )
+            .await
+        }
+    }
+}
+
+/// This server's figures: questions, answers, crisis replies, feedback, unanswered questions.
+#[poise::command(slash_command)]
+pub async fn stats(ctx: Ctx<'_>) -> Result<(), Error> {
+    let data = ctx.data();
+    let guild = guild_of(ctx);
+    let s = data.store.stats(guild).await?;
+    let settings = data.settings(Some(guild)).await;
+    let votes = s.helpful + s.not_helpful;
+    let mut text = format!(
+        "Questions: {}\nAnswered from the library: {}\nNot in the library: {}\nCrisis replies: {}\nMedical-advice refusals: {}\nFeedback: {} helpful, {} not helpful{}",
+        s.questions,
+        s.answered,
+        s.no_match,
+        s.crisis,
+        s.medical_advice,
+        s.helpful,
+        s.not_helpful,
+        if votes > 0 {
+            format!(" ({:.0}% helpful)", 100.0 * s.helpful as f64 / votes as f64)
+        } else {
+            String::new()
+        }
+    );
+    if settings.logging {
+        text.push_str("\n\nMost frequent questions the library could not answer:");
+        if s.top_unanswered.is_empty() {
+            text.push_str(" none yet.");
+        }
+        for (q, n) in &s.top_unanswered {
+            text.push_str(&format!(
+                "\n\u{2022} {n}\u{00D7} {}",
+                crate::render::escape(q)
+            ));
+        }
+    } else {
+        text.push_str("\n\nQuestion logging is off, so unanswered questions are not listed (/lantern config set logging on).");
+    }
+    audit(ctx, "stats", "").await;
+    tell(ctx, text).await
+}
+
+/// Pause Lantern in this channel (crisis replies still go out).
+#[poise::command(slash_command)]
+pub async fn pause(ctx: Ctx<'_>) -> Result<(), Error> {
+    set_paused(ctx, true).await
+}
+
+/// Resume Lantern in this channel.
+#[poise::command(slash_command)]
+pub async fn resume(ctx: Ctx<'_>) -> Result<(), Error> {
+    set_paused(ctx, false).await
+}
+
+async fn set_paused(ctx: Ctx<'_>, paused: bool) -> Result<(), Error> {
+    let data = ctx.data();
+    let guild = guild_of(ctx);
+    let channel = ctx.channel_id().get();
+    let mut settings = (*data.settings(Some(guild)).await).clone();
+    settings.paused_channels.retain(|&c| c != channel);
+    if paused {
+        settings.paused_channels.push(channel);
+    }
+    data.save_settings(guild, settings).await?;
+    audit(
+        ctx,
+        if paused { "pause" } else { "resume" },
+        format!("<#{channel}>"),
+    )
+    .await;
+    tell(
+        ctx,
+        if paused {
+            "Paused in this channel. Crisis replies still go out; /lantern resume to undo."
+        } else {
+            "Resumed in this channel."
+        },
+    )
+    .await
+}
+
+/// The commands, for registration.
+pub fn commands() -> Vec<poise::Command<Data, Error>> {
+    vec![lantern()]
+}

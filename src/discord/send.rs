@@ -1,0 +1,231 @@
+//! Sending replies: a rendered [`Reply`] becomes one or more Discord messages, every one with
+//! empty `allowed_mentions` (whatever the text holds, nobody is pinged), answer buttons under the
+//! last message of an answer.
+
+use poise::serenity_prelude as serenity;
+
+use crate::render;
+use crate::reply::Reply;
+
+use super::state::{Ctx, Error};
+
+/// Allowed mentions that allow nothing, the replied-to author included.
+pub fn no_mentions() -> serenity::CreateAllowedMentions {
+    serenity::CreateAllowedMentions::new()
+        .empty_users()
+        .empty_roles()
+        .replied_user(false)
+}
+
+/// The contents of a reply's messages.
+pub fn contents(reply: &Reply) -> Vec<String> {
+    render::discord(reply)
+        .into_iter()
+        .map(|m| m.content().to_string())
+        .collect()
+}
+
+/// Custom id prefix of Lantern's buttons.
+pub const BUTTON_PREFIX: &str = "lantern:";
+
+/// What a button does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    /// Show the next passages of an answer.
+    More(u64),
+    /// The answer helped (true) or did not (false).
+    Feedback(u64, bool),
+}
+
+impl Button {
+    /// The custom id.
+    pub fn id(self) -> String {
+        match self {
+            Button::More(t) => format!("{BUTTON_PREFIX}more:{t}"),
+            Button::Feedback(t, true) => format!("{BUTTON_PREFIX}fb:{t}:yes"),
+            Button::Feedback(t, false) => format!("{BUTTON_PREFIX}fb:{t}:no"),
+        }
+    }
+
+    /// Reads a custom id (anything not Lantern's is `None`).
+    pub fn parse(id: &str) -> Option<Button> {
+        let rest = id.strip_prefix(BUTTON_PREFIX)?;
+        let mut parts = rest.split(':');
+        match (parts.next()?, parts.next()?.parse().ok()?, parts.next()) {
+            ("more", t, None) => Some(Button::More(t)),
+            ("fb", t, Some("yes")) => Some(Button::Feedback(t, true)),
+            ("fb", t, Some("no")) => Some(Button::Feedback(t, false)),
+            _ => None,
+        }
+    }
+}
+
+/// The row of buttons under an answer.
+pub fn answer_buttons(token: u64) -> Vec<serenity::CreateActionRow> {
+    vec![serenity::CreateActionRow::Buttons(vec![
+        serenity::CreateButton::new(Button::More(token).id())
+            .label("More results")
+            .style(serenity::ButtonStyle::Secondary),
+        serenity::CreateButton::new(Button::Feedback(token, true).id())
+            .label("Helpful")
+            .style(serenity::ButtonStyle::Success),
+        serenity::CreateButton::new(Button::Feedback(token, false).id())
+            .label("Not helpful")
+            .style(serenity::ButtonStyle::Secondary),
+    ])]
+}
+
+/// Answers a slash command: the first message is the interaction response, the rest follow-ups.
+pub async fn respond(
+    ctx: Ctx<'_>,
+    reply: &Reply,
+    ephemeral: bool,
+    buttons: Option<u64>,
+) -> Result<(), Error> {
+    let contents = contents(reply);
+    let last = contents.len().saturating_sub(1);
+    for (i, content) in contents.into_iter().enumerate() {
+        let mut r = poise::CreateReply::default()
+            .content(content)
+            .ephemeral(ephemeral)
+            .allowed_mentions(no_mentions());
+        if i == last
+            && let Some(token) = buttons
+        {
+            r = r.components(answer_buttons(token));
+        }
+        ctx.send(r).await?;
+    }
+    Ok(())
+}
+
+/// Replies to a member's message: the first message references it, the rest follow in the
+/// channel.
+pub async fn reply_to_message(
+    http: &serenity::Http,
+    message: &serenity::Message,
+    reply: &Reply,
+    buttons: Option<u64>,
+) -> Result<(), serenity::Error> {
+    let contents = contents(reply);
+    let last = contents.len().saturating_sub(1);
+    for (i, content) in contents.into_iter().enumerate() {
+        let mut m = serenity::CreateMessage::new()
+            .content(content)
+            .allowed_mentions(no_mentions());
+        if i == 0 {
+            m = m.reference_message(message);
+        }
+        if i == last
+            && let Some(token) = buttons
+        {
+            m = m.components(answer_buttons(token));
+        }
+        message.channel_id.send_message(http, m).await?;
+    }
+    Ok(())
+}
+
+/// Posts a reply in a channel (moderator alerts).
+pub async fn post(
+    http: &serenity::Http,
+    channel: serenity::ChannelId,
+    reply: &Reply,
+) -> Result<(), serenity::Error> {
+    for content in contents(reply) {
+        let m = serenity::CreateMessage::new()
+            .content(content)
+            .allowed_mentions(no_mentions());
+        channel.send_message(http, m).await?;
+    }
+    Ok(())
+}
+
+/// Answers a component interaction (a button click) with an ephemeral reply; further messages
+/// of a long reply go as follow-ups.
+pub async fn respond_to_component(
+    http: &serenity::Http,
+    interaction: &serenity::ComponentInteraction,
+    reply: &Reply,
+    buttons: Option<u64>,
+) -> Result<(), serenity::Error> {
+    let contents = contents(reply);
+    let last = contents.len().saturating_sub(1);
+    for (i, content) in contents.into_iter().enumerate() {
+        let with_buttons = i == last && buttons.is_some();
+        if i == 0 {
+            let mut m = serenity::CreateInteractionResponseMessage::new()
+                .content(content)
+                .ephemeral(true)
+                .allowed_mentions(no_mentions());
+            if with_buttons && let Some(t) = buttons {
+                m = m.components(answer_buttons(t));
+            }
+            interaction
+                .create_response(http, serenity::CreateInteractionResponse::Message(m))
+                .await?;
+        } else {
+            let mut m = serenity::CreateInteractionResponseFollowup::new()
+                .content(content)
+                .ephemeral(true)
+                .allowed_mentions(no_mentions());
+            if with_buttons && let Some(t) = buttons {
+                m = m.components(answer_buttons(t));
+            }
+            interaction.create_followup(http, m).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Answers an application command outside poise's context (an unknown command) ephemerally.
+pub async fn respond_to_command(
+    http: &serenity::Http,
+    interaction: &serenity::CommandInteraction,
+    reply: &Reply,
+) -> Result<(), serenity::Error> {
+    let content = contents(reply).into_iter().next().unwrap_or_default();
+    let m = serenity::CreateInteractionResponseMessage::new()
+        .content(content)
+        .ephemeral(true)
+        .allowed_mentions(no_mentions());
+    interaction
+        .create_response(http, serenity::CreateInteractionResponse::Message(m))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn button_ids_round_trip_and_foreign_ids_are_ignored() {
+        for b in [
+            Button::More(42),
+            Button::Feedback(7, true),
+            Button::Feedback(7, false),
+        ] {
+            assert_eq!(Button::parse(&b.id()), Some(b));
+            assert!(b.id().len() <= 100, "Discord's custom_id limit");
+        }
+        for id in [
+            "",
+            "lantern:",
+            "lantern:more:x",
+            "lantern:fb:1:maybe",
+            "other:more:1",
+            "lantern:more:1:2",
+        ] {
+            assert_eq!(Button::parse(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn allowed_mentions_allow_nothing() {
+        let v = serde_json::to_value(no_mentions()).unwrap();
+        assert_eq!(v["parse"], serde_json::json!([]));
+        assert_eq!(v["users"], serde_json::json!([]));
+        assert_eq!(v["roles"], serde_json::json!([]));
+        assert_eq!(v["replied_user"], serde_json::json!(false));
+    }
+}

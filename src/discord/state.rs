@@ -1,0 +1,259 @@
+//! The bot's shared state: the engine (swappable on `library reload`), the store, per-server
+//! settings cached in memory, rate limits, and recent answers (for "more results").
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::engine::{Context, Engine};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{GuildId, Outcome, ServerSettings, Store, StoreError, Timestamp, UserId};
+
+use super::limits::Limits;
+
+/// The error type of commands and handlers.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+/// A command's context.
+pub type Ctx<'a> = poise::Context<'a, Data, Error>;
+
+/// Cached settings are re-read after this long (another process may have changed them).
+const SETTINGS_TTL: Duration = Duration::from_secs(60);
+/// Recent answers remembered for their buttons.
+const ANSWERS_KEPT: usize = 5000;
+/// Buttons of older answers say the answer expired.
+const ANSWER_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// An answer whose buttons may still be clicked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remembered {
+    /// The question, as screened.
+    pub question: String,
+    /// Where it was asked (`None` in DMs).
+    pub guild: Option<GuildId>,
+    /// Who asked.
+    pub asker: UserId,
+    /// Passages already shown.
+    pub shown: usize,
+    /// The reply context it was answered in.
+    pub context: Context,
+    at: Instant,
+}
+
+impl Remembered {
+    /// A new answer.
+    pub fn new(question: String, guild: Option<GuildId>, asker: UserId, context: Context) -> Self {
+        Remembered {
+            shown: context.results,
+            question,
+            guild,
+            asker,
+            context,
+            at: Instant::now(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Answers {
+    by_token: HashMap<u64, Remembered>,
+    order: VecDeque<u64>,
+    next: u64,
+}
+
+/// A question to count in a server's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionRecord {
+    /// The server.
+    pub guild: GuildId,
+    /// The member (kept with the text only, for `/forgetme`).
+    pub user: UserId,
+    /// What the question led to.
+    pub outcome: Outcome,
+    /// The question text, only where the server turned logging on.
+    pub text: Option<String>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Writes counted questions in the background, one at a time, so a burst of questions is
+/// answered without a thousand tasks waiting on the database. Ends, having written everything
+/// queued, when every sender is dropped.
+pub fn recorder(
+    store: SqliteStore,
+) -> (
+    mpsc::UnboundedSender<QuestionRecord>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<QuestionRecord>();
+    let task = tokio::spawn(async move {
+        while let Some(r) = rx.recv().await {
+            if let Err(e) = store
+                .record_question(r.guild, r.user, r.outcome, r.text.as_deref(), r.at)
+                .await
+            {
+                tracing::error!(guild = r.guild, "recording a question failed: {e}");
+            }
+        }
+    });
+    (tx, task)
+}
+
+/// Everything commands and handlers share.
+pub struct Data {
+    engine: RwLock<Arc<Engine>>,
+    /// Persistent state.
+    pub store: SqliteStore,
+    /// Cooldowns, channel caps, alert limits.
+    pub limits: Mutex<Limits>,
+    settings: Mutex<HashMap<GuildId, (Arc<ServerSettings>, Instant)>>,
+    answers: Mutex<Answers>,
+    /// Where the configuration was read from (for `library reload`).
+    pub config_dir: PathBuf,
+    /// Serialises library reloads.
+    pub reload: tokio::sync::Mutex<()>,
+    recorder: mpsc::UnboundedSender<QuestionRecord>,
+}
+
+impl Data {
+    /// New state around an engine and a store.
+    pub fn new(
+        engine: Engine,
+        store: SqliteStore,
+        config_dir: PathBuf,
+        recorder: mpsc::UnboundedSender<QuestionRecord>,
+    ) -> Data {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64);
+        Data {
+            engine: RwLock::new(Arc::new(engine)),
+            store,
+            limits: Mutex::new(Limits::default()),
+            settings: Mutex::new(HashMap::new()),
+            answers: Mutex::new(Answers {
+                next: seed,
+                ..Answers::default()
+            }),
+            config_dir,
+            reload: tokio::sync::Mutex::new(()),
+            recorder,
+        }
+    }
+
+    /// Queues a question for counting.
+    pub fn record(&self, record: QuestionRecord) {
+        if self.recorder.send(record).is_err() {
+            tracing::warn!("the recorder has stopped; a question was not counted");
+        }
+    }
+
+    /// The current engine.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the engine (after a successful library reload).
+    pub fn set_engine(&self, engine: Engine) {
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
+    }
+
+    /// A server's settings (defaults in DMs, for unknown servers, and when the store fails: a
+    /// question is still answered).
+    pub async fn settings(&self, guild: Option<GuildId>) -> Arc<ServerSettings> {
+        let Some(guild) = guild else {
+            return Arc::new(ServerSettings::default());
+        };
+        if let Some((s, at)) = lock(&self.settings).get(&guild)
+            && at.elapsed() < SETTINGS_TTL
+        {
+            return s.clone();
+        }
+        match self.store.settings(guild).await {
+            Ok(s) => {
+                let s = Arc::new(s);
+                lock(&self.settings).insert(guild, (s.clone(), Instant::now()));
+                s
+            }
+            Err(e) => {
+                tracing::error!(guild, "reading settings failed, using defaults: {e}");
+                Arc::new(ServerSettings::default())
+            }
+        }
+    }
+
+    /// Stores a server's settings and updates the cache.
+    pub async fn save_settings(
+        &self,
+        guild: GuildId,
+        settings: ServerSettings,
+    ) -> Result<(), StoreError> {
+        self.store.save_settings(guild, &settings).await?;
+        lock(&self.settings).insert(guild, (Arc::new(settings), Instant::now()));
+        Ok(())
+    }
+
+    /// The reply context for a server's settings.
+    pub fn context(&self, engine: &Engine, settings: &ServerSettings) -> Context {
+        let mut ctx = engine.default_context();
+        if let Some(region) = &settings.region {
+            ctx.region = region.clone();
+        }
+        ctx
+    }
+
+    /// Remembers an answer for its buttons; returns its token.
+    pub fn remember(&self, answer: Remembered) -> u64 {
+        let mut a = lock(&self.answers);
+        a.next = a
+            .next
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let token = a.next >> 16;
+        a.by_token.insert(token, answer);
+        a.order.push_back(token);
+        while a.order.len() > ANSWERS_KEPT {
+            if let Some(old) = a.order.pop_front() {
+                a.by_token.remove(&old);
+            }
+        }
+        token
+    }
+
+    /// An answer's state, if it has not expired.
+    pub fn recall(&self, token: u64) -> Option<Remembered> {
+        let a = lock(&self.answers);
+        a.by_token
+            .get(&token)
+            .filter(|r| r.at.elapsed() < ANSWER_TTL)
+            .cloned()
+    }
+
+    /// Records that more passages of an answer were shown.
+    pub fn advance(&self, token: u64, shown: usize) {
+        if let Some(r) = lock(&self.answers).by_token.get_mut(&token) {
+            r.shown = shown;
+        }
+    }
+
+    /// Forgets everything kept in memory about a member (`/forgetme`).
+    pub fn forget(&self, user: UserId) {
+        lock(&self.limits).forget(user);
+        let mut a = lock(&self.answers);
+        a.by_token.retain(|_, r| r.asker != user);
+        let Answers {
+            by_token, order, ..
+        } = &mut *a;
+        order.retain(|t| by_token.contains_key(t));
+    }
+}
+
+/// Locks a mutex, recovering from a panic in another holder (the data stays usable).
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
