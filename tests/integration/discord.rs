@@ -866,3 +866,100 @@ async fn bad_input_from_discord_is_answered_kindly_and_the_bot_keeps_going() {
     );
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn library_reload_picks_up_new_documents_and_keeps_the_old_library_when_a_file_is_broken() {
+    let si = StandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    std::fs::create_dir(&library).unwrap();
+    let doc =
+        |id: &str, text: &str| format!("+++\nid = \"{id}\"\ntitle = \"{id}\"\n+++\n\n{text}\n");
+    std::fs::write(
+        library.join("a.md"),
+        doc(
+            "meetings",
+            "Peer meetings happen every Tuesday evening at the hall.",
+        ),
+    )
+    .unwrap();
+    let bot = Bot::start(
+        &si,
+        &dir.path().join("db.sqlite"),
+        engine_over(config(), &library),
+    )
+    .await;
+    let ask = |q: &str, who: u64| {
+        si.slash_command("ask", json!([opt::string("question", q)]), member(who))
+    };
+    let r = run(&si, ask("when is the gardening club", 40)).await;
+    assert!(
+        r.content().unwrap().contains("couldn't find"),
+        "{:?}",
+        r.content()
+    );
+
+    std::fs::write(
+        library.join("b.md"),
+        doc(
+            "gardening",
+            "The gardening club meets on Saturdays in the community garden.",
+        ),
+    )
+    .unwrap();
+    let r = run(
+        &si,
+        si.slash_command("lantern library reload", json!([]), moderator(900)),
+    )
+    .await;
+    assert_eq!(
+        r.callback_type(),
+        Some(5),
+        "a reload defers, then follows up"
+    );
+    let done = si
+        .wait_for(
+            |r| r.is("PATCH", "/webhooks/") || r.is("POST", "/webhooks/"),
+            T,
+        )
+        .await
+        .expect("reload reported");
+    assert!(
+        done.content().unwrap().contains("Reloaded: 2 documents"),
+        "{:?}",
+        done.content()
+    );
+    let r = run(&si, ask("when is the gardening club", 41)).await;
+    assert!(
+        r.content().unwrap().contains("Saturdays"),
+        "{:?}",
+        r.content()
+    );
+
+    std::fs::write(library.join("c.md"), "no front matter here\n").unwrap();
+    let before = si.requests().len();
+    run(
+        &si,
+        si.slash_command("lantern library reload", json!([]), moderator(900)),
+    )
+    .await;
+    let failed = si
+        .wait_for(
+            |r| r.index >= before && (r.is("PATCH", "/webhooks/") || r.is("POST", "/webhooks/")),
+            T,
+        )
+        .await
+        .expect("failure reported");
+    let text = failed.content().unwrap();
+    assert!(
+        text.contains("Not reloaded") && text.contains("c.md:1:"),
+        "{text}"
+    );
+    let r = run(&si, ask("when is the gardening club", 42)).await;
+    assert!(
+        r.content().unwrap().contains("Saturdays"),
+        "the old library stays: {:?}",
+        r.content()
+    );
+    bot.stop().await;
+}
