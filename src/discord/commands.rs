@@ -9,10 +9,10 @@ use poise::serenity_prelude as serenity;
 
 use crate::reply::{Kind, Reply};
 use crate::safety::Screened;
-use crate::store::{Outcome, ServerSettings, Store};
+use crate::store::{Outcome, QuestionRecord, ServerSettings, Store};
 
 use super::send;
-use super::state::{Ctx, Data, Error, QuestionRecord, Remembered, lock};
+use super::state::{Ctx, Data, Error, Remembered, lock};
 
 /// Where and by whom a question was asked.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::engine::{Context, Engine};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{GuildId, Outcome, ServerSettings, Store, StoreError, Timestamp, UserId};
+use crate::store::{GuildId, QuestionRecord, ServerSettings, Store, StoreError, UserId};
 
 use super::limits::Limits;
 
@@ -61,21 +61,6 @@ struct Answers {
     by_token: HashMap<u64, Remembered>,
     order: VecDeque<u64>,
     next: u64,
-}
-
-/// A question to count in a server's figures.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuestionRecord {
-    /// The server.
-    pub guild: GuildId,
-    /// The member (kept with the text only, for `/forgetme`).
-    pub user: UserId,
-    /// What the question led to.
-    pub outcome: Outcome,
-    /// The question text, only where the server turned logging on.
-    pub text: Option<String>,
-    /// When.
-    pub at: Timestamp,
 }
 
 /// Writes counted questions in the background, one at a time, so a burst of questions is

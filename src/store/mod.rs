@@ -165,6 +165,21 @@ pub struct AuditEntry {
     pub at: Timestamp,
 }
 
+/// A question to count in a server's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionRecord {
+    /// The server.
+    pub guild: GuildId,
+    /// The member (stored only with the text, for `/forgetme`).
+    pub user: UserId,
+    /// What the question led to.
+    pub outcome: Outcome,
+    /// The question text, only where the server turned logging on.
+    pub text: Option<String>,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// What `/forgetme` erased.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Forgotten {
@@ -204,8 +219,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         guild: GuildId,
     ) -> impl Future<Output = Result<Vec<ServerLine>, StoreError>> + Send;
-    /// Counts a question; stores its text (with the asker, for `/forgetme`) only when `text` is
-    /// given, which callers do only where the server turned logging on.
+    /// Counts questions, in one transaction; stores a question's text (with the asker, for
+    /// `/forgetme`) only when it has one, which callers give only where the server turned
+    /// logging on.
+    fn record_questions(
+        &self,
+        records: &[QuestionRecord],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Counts one question (see [`Store::record_questions`]).
     fn record_question(
         &self,
         guild: GuildId,
@@ -213,7 +234,16 @@ pub trait Store: Send + Sync + 'static {
         outcome: Outcome,
         text: Option<&str>,
         at: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let record = QuestionRecord {
+            guild,
+            user,
+            outcome,
+            text: text.map(str::to_string),
+            at,
+        };
+        async move { self.record_questions(std::slice::from_ref(&record)).await }
+    }
     /// Records (or changes) a member's feedback on one answer message.
     fn record_feedback(
         &self,

@@ -13,8 +13,8 @@ use sqlx::sqlite::{
 };
 
 use super::{
-    AuditEntry, Forgotten, GuildId, Outcome, ServerLine, ServerSettings, Stats, Store, StoreError,
-    Timestamp, UserId,
+    AuditEntry, Forgotten, GuildId, Outcome, QuestionRecord, ServerLine, ServerSettings, Stats,
+    Store, StoreError, Timestamp, UserId,
 };
 
 /// The files in `migrations/`, embedded at compile time. Cargo rebuilds when one of them changes
@@ -231,37 +231,35 @@ impl Store for SqliteStore {
         rows.into_iter().map(LineRow::into_line).collect()
     }
 
-    async fn record_question(
-        &self,
-        guild: GuildId,
-        user: UserId,
-        outcome: Outcome,
-        text: Option<&str>,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn record_questions(&self, records: &[QuestionRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO counters (guild_id, day, outcome, count) VALUES (?, ?, ?, 1)
-             ON CONFLICT (guild_id, day, outcome) DO UPDATE SET count = count + 1",
-        )
-        .bind(db_id(guild))
-        .bind(at.div_euclid(SECS_PER_DAY))
-        .bind(outcome.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if let Some(text) = text {
+        for r in records {
             sqlx::query(
-                "INSERT INTO questions (guild_id, user_id, outcome, text, text_key, asked_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO counters (guild_id, day, outcome, count) VALUES (?, ?, ?, 1)
+                 ON CONFLICT (guild_id, day, outcome) DO UPDATE SET count = count + 1",
             )
-            .bind(db_id(guild))
-            .bind(db_id(user))
-            .bind(outcome.as_str())
-            .bind(text)
-            .bind(text_key(text))
-            .bind(at)
+            .bind(db_id(r.guild))
+            .bind(r.at.div_euclid(SECS_PER_DAY))
+            .bind(r.outcome.as_str())
             .execute(&mut *tx)
             .await?;
+            if let Some(text) = &r.text {
+                sqlx::query(
+                    "INSERT INTO questions (guild_id, user_id, outcome, text, text_key, asked_at)
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(db_id(r.guild))
+                .bind(db_id(r.user))
+                .bind(r.outcome.as_str())
+                .bind(text)
+                .bind(text_key(text))
+                .bind(r.at)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -576,6 +574,37 @@ mod tests {
             store.settings(OTHER_GUILD).await.unwrap(),
             ServerSettings::default()
         );
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_questions_is_counted_in_one_go() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let record = |outcome, text: Option<&str>| QuestionRecord {
+            guild: GUILD,
+            user: 7,
+            outcome,
+            text: text.map(str::to_string),
+            at: T0,
+        };
+        let batch = [
+            record(Outcome::Answered, None),
+            record(Outcome::NoMatch, Some("sourdough")),
+            record(Outcome::NoMatch, Some("sourdough")),
+            record(Outcome::Crisis, None),
+        ];
+        store.record_questions(&batch).await.unwrap();
+        store.record_questions(&[]).await.unwrap();
+        let stats = store.stats(GUILD).await.unwrap();
+        assert_eq!(
+            (
+                stats.questions,
+                stats.answered,
+                stats.no_match,
+                stats.crisis
+            ),
+            (4, 1, 2, 1)
+        );
+        assert_eq!(stats.top_unanswered, [("sourdough".to_string(), 2)]);
     }
 
     #[tokio::test]
