@@ -1,14 +1,14 @@
 //! Times the whole `ask` path on the shipped library and on MedQuAD: `cargo bench --bench ask`.
 //!
-//! "Whole" means safety screen, retrieval, reply composition and `render::discord`. Engines are built once per process with the index in memory (`index_cache` empty). The
-//! shipped library is measured per reply kind; MedQuAD (`../shared/data/medquad-qa/corpus.jsonl`
-//! loaded as a JSONL library with the configured chunking, what `lantern ask --library` serves)
-//! cycles through the first 20 questions of `queries_domain.jsonl`. Before timing, a report line
-//! gives MedQuAD's load and build times, the cost of the first pass over those questions
-//! (passage analyses are computed lazily, so first questions cost more) and of the first question
-//! with a word the library lacks (it builds the spelling vocabulary); the timed figures are the
-//! steady state after that. Without `../shared/data` the
-//! MedQuAD benchmark is skipped with a message.
+//! "Whole" means safety screen, retrieval, reply composition and `render::discord`. Engines are
+//! built once per process with the index in memory (`index_cache` empty). The shipped library is
+//! measured per reply kind; MedQuAD (`../shared/data/medquad-qa/corpus.jsonl` loaded as a JSONL
+//! library with the configured chunking, what `lantern ask --library` serves) cycles through the
+//! first 20 questions of `queries_domain.jsonl`. Before timing, report lines give MedQuAD's load
+//! and build times, the cost of the first pass over those questions (passage analyses are
+//! computed lazily, so first questions cost more) and of the first question with a word the
+//! library lacks (it builds the spelling vocabulary); the timed figures are the steady state
+//! after that. Without `../shared/data` the MedQuAD benchmark is skipped with a message.
 
 #[path = "common/mod.rs"]
 mod common;
