@@ -1,7 +1,9 @@
 //! Load benchmark of `lantern serve`: the real binary, connected to the loopback Discord
-//! stand-in, gets 1,000 `/ask` interactions in one burst. Reports how many were answered, the
-//! latency from dispatch to the interaction callback arriving (p50, p99, max), and the peak
-//! resident memory of the `lantern serve` process.
+//! stand-in, gets 1,000 `/ask` interactions in one burst, twice: first common questions asked
+//! again and again (as a server's members do; answers to repeated questions are reused), then
+//! 1,000 questions that are all different as text (every one answered afresh). Reports how many
+//! were answered, the latency from dispatch to the interaction callback arriving (p50, p99,
+//! max), and the peak resident memory of the `lantern serve` process over both bursts.
 //!
 //! Run: `cargo bench --bench discord_load` (set `LANTERN_LOAD_N` for another burst size).
 
@@ -83,7 +85,9 @@ fn main() {
     runtime.block_on(async {
         // The burst's server lets every member ask (no cooldown, no channel cap): the benchmark
         // measures answering, not the limits.
-        let store = SqliteStore::open(&tmp.path().join("load.db")).await.unwrap();
+        let store = SqliteStore::open(&tmp.path().join("load.db"))
+            .await
+            .unwrap();
         let settings = ServerSettings {
             cooldown_secs: 0,
             channel_cap_per_minute: 0,
@@ -94,49 +98,45 @@ fn main() {
 
         let si = StandIn::start().await;
         let mut child = Command::new(env!("CARGO_BIN_EXE_lantern"))
-            .args(["--config", config.to_str().unwrap(), "serve", "--http-proxy", &si.base_url()])
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "serve",
+                "--http-proxy",
+                &si.base_url(),
+            ])
             .env("DISCORD_TOKEN", "standin-load-token")
             .current_dir(root)
             .stdin(Stdio::null())
             .spawn()
             .expect("lantern serve starts");
-        assert!(si.wait_ready(Duration::from_secs(30)).await, "lantern serve did not connect");
+        assert!(
+            si.wait_ready(Duration::from_secs(30)).await,
+            "lantern serve did not connect"
+        );
 
         // Warm-up: one question, so the burst does not include poise's setup poll.
-        let warm = si.slash_command("ask", json!([opt::string("question", QUESTIONS[0])]), Member::ordinary(1, "warm"));
+        let warm = si.slash_command(
+            "ask",
+            json!([opt::string("question", QUESTIONS[0])]),
+            Member::ordinary(1, "warm"),
+        );
         let warm_id: u64 = warm["id"].as_str().unwrap().parse().unwrap();
         si.dispatch("INTERACTION_CREATE", warm).await;
-        si.wait_for(|r| r.interaction_id() == Some(warm_id), Duration::from_secs(10))
-            .await
-            .expect("warm-up answered");
+        si.wait_for(
+            |r| r.interaction_id() == Some(warm_id),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("warm-up answered");
 
-        let events: Vec<(String, serde_json::Value)> = (0..n)
-            .map(|i| {
-                let q = QUESTIONS[i % QUESTIONS.len()];
-                let who = Member::ordinary(10_000 + i as u64, &format!("member{i}"));
-                ("INTERACTION_CREATE".to_string(), si.slash_command("ask", json!([opt::string("question", q)]), who))
-            })
-            .collect();
-        let ids: Vec<u64> = events.iter().map(|(_, e)| e["id"].as_str().unwrap().parse().unwrap()).collect();
-        let started = Instant::now();
-        let sent = si.dispatch_many(events).await;
-        let dispatched_in = started.elapsed();
-        let id_set: std::collections::HashSet<u64> = ids.iter().copied().collect();
-        let answered = si
-            .wait_for_n(|r| r.interaction_id().is_some_and(|i| id_set.contains(&i)), n, Duration::from_secs(60))
-            .await;
-        let burst = started.elapsed();
-        let at: HashMap<u64, Instant> = answered.iter().filter_map(|r| Some((r.interaction_id()?, r.at))).collect();
-        let mut latencies: Vec<Duration> = ids
-            .iter()
-            .zip(&sent)
-            .filter_map(|(id, t)| at.get(id).map(|a| a.saturating_duration_since(*t)))
-            .collect();
-        latencies.sort();
-        let answers_with_quotes = answered
-            .iter()
-            .filter(|r| r.content().is_some_and(|c| c.starts_with("> ")))
-            .count();
+        for (label, distinct) in [
+            ("repeated questions", false),
+            ("all-different questions", true),
+        ] {
+            burst(&si, n, distinct, label).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
 
         // Stop the bot as an operator would, then read its peak memory.
         unsafe {
@@ -144,13 +144,94 @@ fn main() {
         }
         let (peak, cpu) = wait_peak_rss(&mut child);
 
-        println!("lantern serve under a burst of {n} /ask interactions (2-core machine, loopback stand-in)");
-        println!("  dispatched in:   {dispatched_in:?} (the stand-in writing the burst)");
-        println!("  answered:        {} of {n} ({} with library quotes), lost: {}", latencies.len(), answers_with_quotes, n - latencies.len());
-        if !latencies.is_empty() {
-            println!("  dispatch → callback: p50 {:?}, p99 {:?}, max {:?}", percentile(&latencies, 0.5), percentile(&latencies, 0.99), latencies[latencies.len() - 1]);
-        }
-        println!("  whole burst:     {burst:?}");
-        println!("  peak RSS of lantern serve: {:.1} MB; its CPU time in all: {cpu:?}", peak as f64 / 1_048_576.0);
+        println!(
+            "lantern serve, whole run: peak RSS {:.1} MB, CPU time {cpu:?} (start-up included)",
+            peak as f64 / 1_048_576.0
+        );
     });
+}
+
+/// The i-th question of a burst. All-different questions are the same questions with a distinct
+/// tail of punctuation, which changes the text (so no answer is reused) but not the work.
+fn question(i: usize, distinct: bool) -> String {
+    let q = QUESTIONS[i % QUESTIONS.len()];
+    if !distinct {
+        return q.to_string();
+    }
+    let mut tail = String::new();
+    let mut k = i;
+    for _ in 0..7 {
+        tail.push(['?', '!', '.'][k % 3]);
+        k /= 3;
+    }
+    format!("{q} {tail}")
+}
+
+/// Sends one burst and prints its figures.
+async fn burst(si: &StandIn, n: usize, distinct: bool, label: &str) {
+    let events: Vec<(String, serde_json::Value)> = (0..n)
+        .map(|i| {
+            let q = question(i, distinct);
+            let who = Member::ordinary(
+                10_000 + i as u64 + if distinct { 100_000 } else { 0 },
+                &format!("member{i}"),
+            );
+            (
+                "INTERACTION_CREATE".to_string(),
+                si.slash_command("ask", json!([opt::string("question", &q)]), who),
+            )
+        })
+        .collect();
+    let ids: Vec<u64> = events
+        .iter()
+        .map(|(_, e)| e["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let connections_before = si.connections_accepted();
+    let started = Instant::now();
+    let sent = si.dispatch_many(events).await;
+    let dispatched_in = started.elapsed();
+    let id_set: std::collections::HashSet<u64> = ids.iter().copied().collect();
+    let answered = si
+        .wait_for_n(
+            |r| r.interaction_id().is_some_and(|i| id_set.contains(&i)),
+            n,
+            Duration::from_secs(60),
+        )
+        .await;
+    let burst = started.elapsed();
+    let connections = si.connections_accepted() - connections_before;
+    let at: HashMap<u64, Instant> = answered
+        .iter()
+        .filter_map(|r| Some((r.interaction_id()?, r.at)))
+        .collect();
+    let mut latencies: Vec<Duration> = ids
+        .iter()
+        .zip(&sent)
+        .filter_map(|(id, t)| at.get(id).map(|a| a.saturating_duration_since(*t)))
+        .collect();
+    latencies.sort();
+    let answers_with_quotes = answered
+        .iter()
+        .filter(|r| r.content().is_some_and(|c| c.starts_with("> ")))
+        .count();
+
+    println!("burst of {n} /ask ({label}), 2-core machine, loopback stand-in");
+    println!("  dispatched in:   {dispatched_in:?} (the stand-in writing the burst)");
+    println!(
+        "  answered:        {} of {n} ({} with library quotes), lost: {}",
+        latencies.len(),
+        answers_with_quotes,
+        n - latencies.len()
+    );
+    if !latencies.is_empty() {
+        println!(
+            "  dispatch → callback: p50 {:?}, p99 {:?}, max {:?}",
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99),
+            latencies[latencies.len() - 1]
+        );
+    }
+    println!(
+        "  whole burst:     {burst:?}; TCP connections the bot opened during it: {connections}"
+    );
 }

@@ -79,6 +79,7 @@ async fn on_message(
     if !(in_dm || mentioned) {
         return Ok(());
     }
+    let _turn = commands::turn().await;
     let asked = Asked {
         guild: message.guild_id.map(|g| g.get()),
         channel: message.channel_id.get(),
@@ -122,6 +123,7 @@ async fn on_click(
     let Some(button) = Button::parse(&click.data.custom_id) else {
         return Ok(());
     };
+    let _turn = commands::turn().await;
     let engine = data.engine();
     let guild = click.guild_id.map(|g| g.get());
     let settings = data.settings(guild).await;

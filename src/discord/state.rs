@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::engine::{Context, Engine};
+use crate::reply::Reply;
+use crate::safety::Screened;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{GuildId, QuestionRecord, ServerSettings, Store, StoreError, UserId};
 
@@ -18,6 +20,9 @@ use super::limits::Limits;
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// A command's context.
 pub type Ctx<'a> = poise::Context<'a, Data, Error>;
+
+/// Replies kept for questions asked again (a server's common questions).
+const REPLIES_KEPT: usize = 512;
 
 /// Cached settings are re-read after this long (another process may have changed them).
 const SETTINGS_TTL: Duration = Duration::from_secs(60);
@@ -63,9 +68,15 @@ struct Answers {
     next: u64,
 }
 
-/// Writes counted questions in the background, one at a time, so a burst of questions is
-/// answered without a thousand tasks waiting on the database. Ends, having written everything
-/// queued, when every sender is dropped.
+/// Most questions written in one transaction.
+const RECORD_BATCH: usize = 1024;
+/// How long the recorder gathers questions before writing them.
+const RECORD_GATHER: Duration = Duration::from_millis(200);
+
+/// Writes counted questions in the background: it gathers what arrives over a short while and
+/// writes it in one transaction, so a burst of questions costs a few writes, not one each, and
+/// no task per question waits on the database. Ends, having written everything queued, when
+/// every sender is dropped.
 pub fn recorder(
     store: SqliteStore,
 ) -> (
@@ -74,13 +85,20 @@ pub fn recorder(
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<QuestionRecord>();
     let task = tokio::spawn(async move {
-        while let Some(r) = rx.recv().await {
-            if let Err(e) = store
-                .record_question(r.guild, r.user, r.outcome, r.text.as_deref(), r.at)
-                .await
-            {
-                tracing::error!(guild = r.guild, "recording a question failed: {e}");
+        let mut batch = Vec::new();
+        while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+            let deadline = tokio::time::Instant::now() + RECORD_GATHER;
+            while batch.len() < RECORD_BATCH {
+                let room = RECORD_BATCH - batch.len();
+                match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, room)).await {
+                    Ok(n) if n > 0 => {}
+                    _ => break,
+                }
             }
+            if let Err(e) = store.record_questions(&batch).await {
+                tracing::error!(lost = batch.len(), "recording questions failed: {e}");
+            }
+            batch.clear();
         }
     });
     (tx, task)
@@ -99,6 +117,8 @@ pub struct Data {
     pub config_dir: PathBuf,
     /// Serialises library reloads.
     pub reload: tokio::sync::Mutex<()>,
+    /// Replies to recent questions, by (question, region, results); cleared with the engine.
+    replies: Mutex<HashMap<(String, String, usize), Reply>>,
     recorder: mpsc::UnboundedSender<QuestionRecord>,
 }
 
@@ -124,6 +144,7 @@ impl Data {
             }),
             config_dir,
             reload: tokio::sync::Mutex::new(()),
+            replies: Mutex::new(HashMap::new()),
             recorder,
         }
     }
@@ -145,7 +166,31 @@ impl Data {
 
     /// Replaces the engine (after a successful library reload).
     pub fn set_engine(&self, engine: Engine) {
-        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
+        let mut current = self.engine.write().unwrap_or_else(|e| e.into_inner());
+        *current = Arc::new(engine);
+        lock(&self.replies).clear();
+    }
+
+    /// The engine's reply to a screened question, reusing the reply to the same question asked
+    /// recently in the same context (the library does not change between reloads). Crises and
+    /// empty messages are answered afresh: they are cheap and never cached.
+    pub fn reply(&self, engine: &Engine, screened: Screened, ctx: &Context) -> Reply {
+        let key = match &screened {
+            Screened::Ordinary(q) | Screened::MedicalAdvice(q) => {
+                (q.text().to_string(), ctx.region.clone(), ctx.results)
+            }
+            Screened::Crisis(_) | Screened::Empty => return engine.reply(screened, ctx, 0),
+        };
+        if let Some(r) = lock(&self.replies).get(&key) {
+            return r.clone();
+        }
+        let reply = engine.reply(screened, ctx, 0);
+        let mut cache = lock(&self.replies);
+        if cache.len() >= REPLIES_KEPT {
+            cache.clear();
+        }
+        cache.insert(key, reply.clone());
+        reply
     }
 
     /// A server's settings (defaults in DMs, for unknown servers, and when the store fails: a

@@ -235,31 +235,47 @@ impl Store for SqliteStore {
         if records.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write_tx().await?;
+        // A burst is mostly one server, one day, a few outcomes: add them up first, so a batch
+        // costs a few counter updates rather than one per question.
+        let mut counts: std::collections::BTreeMap<(i64, i64, &str), i64> = Default::default();
         for r in records {
+            *counts
+                .entry((
+                    db_id(r.guild),
+                    r.at.div_euclid(SECS_PER_DAY),
+                    r.outcome.as_str(),
+                ))
+                .or_default() += 1;
+        }
+        let mut tx = self.write_tx().await?;
+        for ((guild, day, outcome), n) in counts {
             sqlx::query(
-                "INSERT INTO counters (guild_id, day, outcome, count) VALUES (?, ?, ?, 1)
-                 ON CONFLICT (guild_id, day, outcome) DO UPDATE SET count = count + 1",
+                "INSERT INTO counters (guild_id, day, outcome, count) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (guild_id, day, outcome) DO UPDATE SET count = count + excluded.count",
             )
-            .bind(db_id(r.guild))
-            .bind(r.at.div_euclid(SECS_PER_DAY))
-            .bind(r.outcome.as_str())
+            .bind(guild)
+            .bind(day)
+            .bind(outcome)
+            .bind(n)
             .execute(&mut *tx)
             .await?;
-            if let Some(text) = &r.text {
-                sqlx::query(
-                    "INSERT INTO questions (guild_id, user_id, outcome, text, text_key, asked_at)
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind(db_id(r.guild))
-                .bind(db_id(r.user))
-                .bind(r.outcome.as_str())
-                .bind(text)
-                .bind(text_key(text))
-                .bind(r.at)
-                .execute(&mut *tx)
-                .await?;
-            }
+        }
+        for r in records {
+            let Some(text) = &r.text else {
+                continue;
+            };
+            sqlx::query(
+                "INSERT INTO questions (guild_id, user_id, outcome, text, text_key, asked_at)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(db_id(r.guild))
+            .bind(db_id(r.user))
+            .bind(r.outcome.as_str())
+            .bind(text)
+            .bind(text_key(text))
+            .bind(r.at)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

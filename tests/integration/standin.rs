@@ -422,6 +422,8 @@ struct Shared {
     st: Mutex<St>,
     changed: watch::Sender<u64>,
     ids: AtomicU64,
+    /// TCP connections accepted (REST and gateway).
+    connections: AtomicU64,
 }
 
 impl Shared {
@@ -492,14 +494,17 @@ impl StandIn {
             }),
             changed,
             ids: AtomicU64::new(1),
+            connections: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/gateway", get(gateway_upgrade))
             .fallback(rest)
             .with_state(shared.clone());
         // TCP_NODELAY: without it Nagle + delayed ACK add ~40 ms to a dispatch -> reply round trip.
-        let listener = listener.tap_io(|tcp| {
+        let counted = shared.clone();
+        let listener = listener.tap_io(move |tcp| {
             let _ = tcp.set_nodelay(true);
+            counted.connections.fetch_add(1, Ordering::Relaxed);
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -508,6 +513,11 @@ impl StandIn {
             shared,
             _server: Arc::new(ServerGuard(server)),
         }
+    }
+
+    /// TCP connections accepted so far (REST and gateway): how well the client reuses them.
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
     }
 
     /// "http://127.0.0.1:PORT": what the bot passes to `HttpBuilder::proxy`.
