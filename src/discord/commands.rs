@@ -330,9 +330,9 @@ pub async fn source(
     passage: String,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let settings = data.settings(ctx.guild_id().map(|g| g.get())).await;
-    let engine = data.engine();
-    let region = data.context(&engine, &settings).region;
+    let (engine, region) = data
+        .engine_and_region(ctx.guild_id().map(|g| g.get()))
+        .await;
     let reply = engine.source(&passage, &region);
     send::respond(ctx, &reply, true, None).await
 }
@@ -341,9 +341,9 @@ pub async fn source(
 #[poise::command(slash_command)]
 pub async fn about(ctx: Ctx<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let settings = data.settings(ctx.guild_id().map(|g| g.get())).await;
-    let engine = data.engine();
-    let region = data.context(&engine, &settings).region;
+    let (engine, region) = data
+        .engine_and_region(ctx.guild_id().map(|g| g.get()))
+        .await;
     send::respond(ctx, &engine.about(&region), true, None).await
 }
 
@@ -351,9 +351,9 @@ pub async fn about(ctx: Ctx<'_>) -> Result<(), Error> {
 #[poise::command(slash_command)]
 pub async fn help(ctx: Ctx<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let settings = data.settings(ctx.guild_id().map(|g| g.get())).await;
-    let engine = data.engine();
-    let region = data.context(&engine, &settings).region;
+    let (engine, region) = data
+        .engine_and_region(ctx.guild_id().map(|g| g.get()))
+        .await;
     send::respond(ctx, &engine.help(&region), true, None).await
 }
 
@@ -362,9 +362,9 @@ pub async fn help(ctx: Ctx<'_>) -> Result<(), Error> {
 pub async fn forgetme(ctx: Ctx<'_>) -> Result<(), Error> {
     let data = ctx.data();
     let user = ctx.author().id.get();
-    let settings = data.settings(ctx.guild_id().map(|g| g.get())).await;
-    let engine = data.engine();
-    let region = data.context(&engine, &settings).region;
+    let (engine, region) = data
+        .engine_and_region(ctx.guild_id().map(|g| g.get()))
+        .await;
     data.forget(user);
     let text = match data.store.forget(user).await {
         Ok(f) => format!(

@@ -124,10 +124,8 @@ async fn on_click(
         return Ok(());
     };
     let _turn = commands::turn().await;
-    let engine = data.engine();
     let guild = click.guild_id.map(|g| g.get());
-    let settings = data.settings(guild).await;
-    let region = data.context(&engine, &settings).region;
+    let (engine, region) = data.engine_and_region(guild).await;
     let token = match button {
         Button::More(t) | Button::Feedback(t, _) => t,
     };
@@ -245,9 +243,9 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         } => {
             tracing::warn!(name = %interaction.data.name, "unknown command");
             let data = framework.user_data;
-            let engine = data.engine();
-            let settings = data.settings(interaction.guild_id.map(|g| g.get())).await;
-            let region = data.context(&engine, &settings).region;
+            let (engine, region) = data
+                .engine_and_region(interaction.guild_id.map(|g| g.get()))
+                .await;
             let reply = engine.notice(
                 Kind::Notice,
                 "I don't know that command. Try /help.",
@@ -276,9 +274,9 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
 
 async fn kind_reply(ctx: super::state::Ctx<'_>, text: &str) {
     let data = ctx.data();
-    let engine = data.engine();
-    let settings = data.settings(ctx.guild_id().map(|g| g.get())).await;
-    let region = data.context(&engine, &settings).region;
+    let (engine, region) = data
+        .engine_and_region(ctx.guild_id().map(|g| g.get()))
+        .await;
     let reply = engine.notice(Kind::Error, text, &region);
     if let Err(e) = send::respond(ctx, &reply, true, None).await {
         tracing::warn!("could not send the error reply: {e}");

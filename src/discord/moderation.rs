@@ -59,9 +59,9 @@ fn guild_of(ctx: Ctx<'_>) -> u64 {
 /// Replies to the moderator (ephemeral) with the disclaimer, like every message.
 async fn tell(ctx: Ctx<'_>, text: impl Into<String>) -> Result<(), Error> {
     let data = ctx.data();
-    let settings = data.settings(ctx.guild_id().map(|g| g.get())).await;
-    let engine = data.engine();
-    let region = data.context(&engine, &settings).region;
+    let (engine, region) = data
+        .engine_and_region(ctx.guild_id().map(|g| g.get()))
+        .await;
     send::respond(ctx, &engine.notice(Kind::Notice, text, &region), true, None).await
 }
 
@@ -265,9 +265,7 @@ pub async fn lines_remove(
 pub async fn lines_list(ctx: Ctx<'_>) -> Result<(), Error> {
     let data = ctx.data();
     let guild = guild_of(ctx);
-    let settings = data.settings(Some(guild)).await;
-    let engine = data.engine();
-    let region = data.context(&engine, &settings).region;
+    let (engine, region) = data.engine_and_region(Some(guild)).await;
     let region = engine.resources.region_or_international(&region);
     let mut text = format!("Built-in lines for {} ({}):", region.name, region.code);
     for l in engine.resources.lines(&region.code, None) {

@@ -228,6 +228,14 @@ impl Data {
         Ok(())
     }
 
+    /// The current engine and the region a server's replies use.
+    pub async fn engine_and_region(&self, guild: Option<GuildId>) -> (Arc<Engine>, String) {
+        let settings = self.settings(guild).await;
+        let engine = self.engine();
+        let region = self.context(&engine, &settings).region;
+        (engine, region)
+    }
+
     /// The reply context for a server's settings.
     pub fn context(&self, engine: &Engine, settings: &ServerSettings) -> Context {
         let mut ctx = engine.default_context();

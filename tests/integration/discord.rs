@@ -92,6 +92,15 @@ fn flags(r: &Recorded) -> u64 {
     r.message_body()["flags"].as_u64().unwrap_or(0)
 }
 
+/// Runs `/ask question` for a member and returns the callback.
+async fn ask(si: &StandIn, question: &str, who: Member) -> Recorded {
+    run(
+        si,
+        si.slash_command("ask", json!([opt::string("question", question)]), who),
+    )
+    .await
+}
+
 /// Every message must end with the disclaimer and allow no mentions at all.
 fn assert_safe(body: &Value) {
     let content = body["content"].as_str().expect("content");
@@ -469,15 +478,7 @@ async fn moderator_commands_are_refused_without_permission_and_accepted_with_it(
         r.content()
     );
     // The region now shapes every reply's disclaimer.
-    let r = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "what is EMDR")]),
-            member(10),
-        ),
-    )
-    .await;
+    let r = ask(&si, "what is EMDR", member(10)).await;
     assert!(
         r.content().unwrap().contains("Emergency: 999"),
         "{:?}",
@@ -565,25 +566,9 @@ async fn settings_and_server_lines_survive_a_restart() {
 async fn a_member_cooldown_gets_a_kind_notice_but_never_blocks_a_crisis() {
     let (si, bot, _dir) = started().await;
     set(&si, "cooldown_seconds", "60").await;
-    let first = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "what is EMDR")]),
-            member(13),
-        ),
-    )
-    .await;
+    let first = ask(&si, "what is EMDR", member(13)).await;
     assert!(first.content().unwrap().starts_with("> "));
-    let second = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "what is MAT")]),
-            member(13),
-        ),
-    )
-    .await;
+    let second = ask(&si, "what is MAT", member(13)).await;
     assert_safe(second.message_body());
     assert_eq!(flags(&second) & EPHEMERAL, EPHEMERAL);
     assert!(
@@ -591,25 +576,13 @@ async fn a_member_cooldown_gets_a_kind_notice_but_never_blocks_a_crisis() {
         "{:?}",
         second.content()
     );
-    let crisis = run(
-        &si,
-        si.slash_command("ask", json!([opt::string("question", "kms")]), member(13)),
-    )
-    .await;
+    let crisis = ask(&si, "kms", member(13)).await;
     assert!(
         crisis.content().unwrap().contains("988"),
         "{:?}",
         crisis.content()
     );
-    let other = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "what is MAT")]),
-            member(14),
-        ),
-    )
-    .await;
+    let other = ask(&si, "what is MAT", member(14)).await;
     assert!(
         other.content().unwrap().starts_with("> "),
         "other members are not held back"
@@ -673,15 +646,7 @@ async fn an_answer_longer_than_discord_allows_is_split_each_part_with_the_discla
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feedback_and_more_results_buttons_work_and_feedback_is_counted() {
     let (si, bot, _dir) = started().await;
-    let r = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "what is dissociation")]),
-            member(16),
-        ),
-    )
-    .await;
+    let r = ask(&si, "what is dissociation", member(16)).await;
     let components = &r.message_body()["components"][0]["components"];
     let more = components[0]["custom_id"].as_str().unwrap().to_string();
     let helpful = components[1]["custom_id"].as_str().unwrap().to_string();
@@ -710,33 +675,9 @@ async fn forgetme_erases_logged_questions_and_feedback() {
     let (si, bot, _dir) = started().await;
     set(&si, "logging", "on").await;
     let (alice, bob) = (member(17), member(18));
-    run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "how to bake sourdough bread")]),
-            alice.clone(),
-        ),
-    )
-    .await;
-    run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "How to bake sourdough bread ")]),
-            bob.clone(),
-        ),
-    )
-    .await;
-    let answer = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "what is EMDR")]),
-            member(19),
-        ),
-    )
-    .await;
+    ask(&si, "how to bake sourdough bread", alice.clone()).await;
+    ask(&si, "How to bake sourdough bread ", bob.clone()).await;
+    let answer = ask(&si, "what is EMDR", member(19)).await;
     let helpful = answer.message_body()["components"][0]["components"][1]["custom_id"]
         .as_str()
         .unwrap()
@@ -792,23 +733,11 @@ async fn bad_input_from_discord_is_answered_kindly_and_the_bot_keeps_going() {
     assert_safe(r.message_body());
     // An oversized option (Discord caps it at 1,000; the stand-in does not).
     let huge = "opioids trauma ".repeat(5000);
-    let r = run(
-        &si,
-        si.slash_command("ask", json!([opt::string("question", &huge)]), member(32)),
-    )
-    .await;
+    let r = ask(&si, &huge, member(32)).await;
     assert_safe(r.message_body());
     // An unknown server and a channel the bot has never seen.
     let stranger = member(33).in_guild(42, 4242);
-    let r = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "what is EMDR")]),
-            stranger,
-        ),
-    )
-    .await;
+    let r = ask(&si, "what is EMDR", stranger).await;
     assert_safe(r.message_body());
     // Discord failing: a 500, then a 429, on the callback; the next interaction still works.
     si.fail_next("POST", "/interactions/", 500, 1);
@@ -840,25 +769,9 @@ async fn bad_input_from_discord_is_answered_kindly_and_the_bot_keeps_going() {
         404,
         1,
     );
-    let r = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "i want to die")]),
-            member(36),
-        ),
-    )
-    .await;
+    let r = ask(&si, "i want to die", member(36)).await;
     assert!(r.content().unwrap().contains("988"));
-    let r = run(
-        &si,
-        si.slash_command(
-            "ask",
-            json!([opt::string("question", "what is naloxone")]),
-            member(37),
-        ),
-    )
-    .await;
+    let r = ask(&si, "what is naloxone", member(37)).await;
     assert!(
         r.content().unwrap().starts_with("> "),
         "still answering: {:?}",
