@@ -188,6 +188,13 @@ impl Engine {
         })
     }
 
+    /// Does now the work otherwise done by the first questions: every passage's analysis and the
+    /// typo-correction vocabulary (for a long-running bot; a one-off `ask` skips it).
+    pub fn warm(&self) {
+        self.library.warm();
+        self.index.warm();
+    }
+
     /// The default context (configured region, configured number of results).
     pub fn default_context(&self) -> Context {
         Context {

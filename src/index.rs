@@ -465,6 +465,12 @@ impl SearchIndex {
         Some(Scored { hits })
     }
 
+    /// Builds the typo-correction vocabulary now rather than on the first unknown word (about
+    /// 60 ms for 16,000 documents).
+    pub fn warm(&self) {
+        self.vocabulary();
+    }
+
     fn vocabulary(&self) -> &Vocabulary {
         self.vocabulary.get_or_init(|| {
             let searcher = self.reader.searcher();

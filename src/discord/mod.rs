@@ -67,6 +67,9 @@ pub async fn serve(
             .ratelimiter_disabled(true);
     }
     let http = http.build();
+    let engine = std::sync::Arc::new(engine);
+    let warming = engine.clone();
+    tokio::task::spawn_blocking(move || warming.warm());
     let purge_store = store.clone();
     let (recorder, recording) = state::recorder(store.clone());
     let data = Data::new(engine, store, options.config_dir.clone(), recorder);

@@ -335,8 +335,12 @@ pub async fn library_reload(ctx: Ctx<'_>) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let config_dir = data.config_dir.clone();
     let library = data.engine().library_path.clone();
-    let loaded =
-        tokio::task::spawn_blocking(move || Engine::load(&config_dir, Some(&library))).await?;
+    let loaded = tokio::task::spawn_blocking(move || {
+        let engine = Engine::load(&config_dir, Some(&library))?;
+        engine.warm();
+        Ok::<Engine, crate::engine::LoadError>(engine)
+    })
+    .await?;
     match loaded {
         Ok(engine) => {
             let summary = format!(

@@ -125,7 +125,7 @@ pub struct Data {
 impl Data {
     /// New state around an engine and a store.
     pub fn new(
-        engine: Engine,
+        engine: Arc<Engine>,
         store: SqliteStore,
         config_dir: PathBuf,
         recorder: mpsc::UnboundedSender<QuestionRecord>,
@@ -134,7 +134,7 @@ impl Data {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64);
         Data {
-            engine: RwLock::new(Arc::new(engine)),
+            engine: RwLock::new(engine),
             store,
             limits: Mutex::new(Limits::default()),
             settings: Mutex::new(HashMap::new()),
