@@ -126,12 +126,15 @@ fn window_score(analysis: &Analysis, sentences: &[SentenceSpan], focus: &Focus) 
 /// The best run of up to three consecutive sentences of one unit, at most [`MAX_QUOTE`] bytes
 /// (a single longer sentence is allowed; it is cut later). A very short best quote is given the
 /// next sentence for context. `None` for a passage with no quotable text.
-pub fn best_window(analysis: &Analysis, focus: &Focus) -> Option<Window> {
+pub fn best_window(analysis: &Analysis, focus: &Focus, voice: Voice) -> Option<Window> {
     let sentences = &analysis.sentences;
     let mut best: Option<(f32, usize, usize)> = None;
     for start in 0..sentences.len() {
         for end in start + 1..=(start + MAX_SENTENCES).min(sentences.len()) {
             if sentences[end - 1].unit != sentences[start].unit {
+                break;
+            }
+            if voice == Voice::ArticleOnly && sentences[end - 1].quoted_speech {
                 break;
             }
             let len = sentences[end - 1].range.end - sentences[start].range.start;
@@ -167,13 +170,29 @@ pub fn best_window(analysis: &Analysis, focus: &Focus) -> Option<Window> {
     })
 }
 
-/// The excerpt for a hit: its best window (see [`best_window`]), verbatim, question words marked.
-pub fn excerpt(library: &Library, hit: &Hit, focus: &Focus) -> Excerpt {
+/// Whose words may be quoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Voice {
+    /// Anything the article contains, speech it quotes included.
+    Any,
+    /// Only the article's own voice: not the testimonies it quotes (used for general
+    /// information after a medical-advice refusal, where a quoted user's praise of a drug would
+    /// be the wrong thing to show).
+    ArticleOnly,
+}
+
+/// The excerpt for a hit: its best window (see [`best_window`]), verbatim, question words
+/// marked; `None` when the passage has nothing quotable in that voice.
+pub fn excerpt(library: &Library, hit: &Hit, focus: &Focus, voice: Voice) -> Option<Excerpt> {
     let passage = &library.passages[hit.passage];
     let doc = library.document_of(passage);
     let analysis = library.analysis(hit.passage);
-    // A passage with no quotable unit (only a table) falls back to its own start.
-    let range = best_window(analysis, focus).map_or_else(|| passage.range.clone(), |w| w.range);
+    let range = match best_window(analysis, focus, voice) {
+        Some(w) => w.range,
+        // A passage with no quotable unit (only a table) is quoted from its own start.
+        None if voice == Voice::Any && passage.units.is_empty() => passage.range.clone(),
+        None => return None,
+    };
     let (range, cut) = cap(&doc.body, range);
     let quote = doc.body[range.clone()].to_string();
     let highlights = analysis
@@ -183,7 +202,7 @@ pub fn excerpt(library: &Library, hit: &Hit, focus: &Focus) -> Excerpt {
         .filter(|w| focus.terms.get(&w.term).is_some_and(|t| t.highlight))
         .map(|w| w.start as usize - range.start..w.end as usize - range.start)
         .collect();
-    Excerpt {
+    Some(Excerpt {
         passage_id: passage.id.clone(),
         doc_id: doc.id.clone(),
         quote,
@@ -193,7 +212,7 @@ pub fn excerpt(library: &Library, hit: &Hit, focus: &Focus) -> Excerpt {
         citation: citation(library, passage),
         score: hit.score,
         passage_text: library.passage_text(passage).to_string(),
-    }
+    })
 }
 
 /// Keeps a single over-long sentence within [`MAX_QUOTE`] by cutting at a word boundary.
@@ -304,7 +323,7 @@ mod tests {
         let lib = library(
             "Nothing here at all. Still nothing to see in this one. Naloxone reverses an opioid overdose. It is sold as Narcan. Unrelated closing words.",
         );
-        let e = excerpt(&lib, &hit(), &weights(&["naloxon"]));
+        let e = excerpt(&lib, &hit(), &weights(&["naloxon"]), Voice::Any).unwrap();
         assert!(e.quote.starts_with("Naloxone reverses"), "{}", e.quote);
         assert!(lib.documents[0].body[e.offset..].starts_with(&e.quote));
         assert_eq!(&e.quote[e.highlights[0].clone()], "Naloxone");
@@ -317,16 +336,37 @@ mod tests {
         let lib = library(
             "Opioid one. Opioid two. Opioid three. Opioid four. Opioid five.\n\nOpioid in another paragraph.",
         );
-        let e = excerpt(&lib, &hit(), &weights(&["opioid"]));
+        let e = excerpt(&lib, &hit(), &weights(&["opioid"]), Voice::Any).unwrap();
         assert_eq!(sentence::split(&e.quote).len(), 3, "{}", e.quote);
         assert!(!e.quote.contains('\n'));
+    }
+
+    #[test]
+    fn article_voice_leaves_out_quoted_speech() {
+        let lib = library(
+            "> Heroin helped me forget everything.\n\nThe article says heroin is dangerous.",
+        );
+        let e = excerpt(&lib, &hit(), &weights(&["heroin"]), Voice::ArticleOnly).unwrap();
+        assert_eq!(e.quote, "The article says heroin is dangerous.");
+        let e = excerpt(&lib, &hit(), &weights(&["heroin", "forget"]), Voice::Any).unwrap();
+        assert!(e.quote.starts_with("Heroin helped"), "{}", e.quote);
+        let only_speech = library("> Heroin helped me forget everything.");
+        assert!(
+            excerpt(
+                &only_speech,
+                &hit(),
+                &weights(&["heroin"]),
+                Voice::ArticleOnly
+            )
+            .is_none()
+        );
     }
 
     #[test]
     fn an_overlong_sentence_is_cut_at_a_word() {
         let long = format!("Opioid {} end.", "word ".repeat(200));
         let lib = library(&long);
-        let e = excerpt(&lib, &hit(), &weights(&["opioid"]));
+        let e = excerpt(&lib, &hit(), &weights(&["opioid"]), Voice::Any).unwrap();
         assert!(e.cut);
         assert!(e.quote.len() <= MAX_QUOTE);
         assert!(e.quote.ends_with("word"));

@@ -91,10 +91,19 @@ pub struct Passage {
     pub headings: Vec<String>,
     /// Byte range of the passage in the document body.
     pub range: Range<usize>,
-    /// Quotable ranges (paragraph, list item or quote content) inside `range`, in body offsets.
-    pub units: Vec<Range<usize>>,
+    /// Quotable units (paragraph, list item or quote content) inside `range`.
+    pub units: Vec<Unit>,
     /// Number of words.
     pub words: usize,
+}
+
+/// A quotable block of a passage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// Byte range in the document body.
+    pub range: Range<usize>,
+    /// Paragraph, list item or quote (speech the article quotes).
+    pub kind: BlockKind,
 }
 
 /// How documents are cut into passages.
@@ -146,6 +155,9 @@ pub struct SentenceSpan {
     pub range: Range<usize>,
     /// Which of the passage's units (paragraph, list item, quote) it belongs to.
     pub unit: usize,
+    /// Whether it is speech the article quotes (a `>` block: an interviewee, a testimony)
+    /// rather than the article's own voice.
+    pub quoted_speech: bool,
     /// Its words, as a range of [`Analysis::words`].
     pub words: Range<usize>,
 }
@@ -169,7 +181,7 @@ pub fn hash_str(s: &str) -> u64 {
 fn analyse(doc: &Document, passage: &Passage) -> Analysis {
     let stemmer = text::Stemmer::default();
     let mut a = Analysis::default();
-    for (unit, range) in passage.units.iter().enumerate() {
+    for (unit, Unit { range, kind }) in passage.units.iter().enumerate() {
         let unit_text = &doc.body[range.clone()];
         for s in sentence::split(unit_text) {
             let start_word = a.words.len();
@@ -188,6 +200,7 @@ fn analyse(doc: &Document, passage: &Passage) -> Analysis {
             a.sentences.push(SentenceSpan {
                 range: abs,
                 unit,
+                quoted_speech: *kind == BlockKind::Quote,
                 words: start_word..a.words.len(),
             });
         }
@@ -671,7 +684,7 @@ fn slug(heading: &str) -> String {
 /// A piece of a section on its way to becoming a passage.
 struct Piece {
     range: Range<usize>,
-    unit: Option<Range<usize>>,
+    unit: Option<Unit>,
     words: usize,
 }
 
@@ -728,7 +741,10 @@ fn split_document(doc_index: usize, doc: &Document, chunking: Chunking, out: &mu
                         let r = block.range.start + group.start..block.range.start + group.end;
                         let words = text::word_count(&doc.body[r.clone()]);
                         pieces.push(Piece {
-                            unit: Some(r.clone()),
+                            unit: Some(Unit {
+                                range: r.clone(),
+                                kind,
+                            }),
                             range: r,
                             words,
                         });
@@ -736,7 +752,10 @@ fn split_document(doc_index: usize, doc: &Document, chunking: Chunking, out: &mu
                 } else {
                     pieces.push(Piece {
                         range: block.range.clone(),
-                        unit: kind.quotable().then(|| block.range.clone()),
+                        unit: kind.quotable().then(|| Unit {
+                            range: block.range.clone(),
+                            kind,
+                        }),
                         words,
                     });
                 }
@@ -776,14 +795,10 @@ fn sentence_groups(content: &str, max_words: usize) -> Vec<Range<usize>> {
 
 /// Greedy grouping of a section's pieces into passages of `min_words..=max_words` words where
 /// the text allows; a short tail joins the previous passage.
-#[allow(clippy::type_complexity)]
-fn group_pieces(
-    pieces: &[Piece],
-    chunking: Chunking,
-) -> Vec<(Range<usize>, Vec<Range<usize>>, usize)> {
-    let mut groups: Vec<(Range<usize>, Vec<Range<usize>>, usize)> = Vec::new();
+fn group_pieces(pieces: &[Piece], chunking: Chunking) -> Vec<(Range<usize>, Vec<Unit>, usize)> {
+    let mut groups: Vec<(Range<usize>, Vec<Unit>, usize)> = Vec::new();
     for piece in pieces {
-        let units: Vec<Range<usize>> = piece.unit.iter().cloned().collect();
+        let units: Vec<Unit> = piece.unit.iter().cloned().collect();
         match groups.last_mut() {
             Some((range, us, words))
                 if *words < chunking.min_words || *words + piece.words <= chunking.max_words =>

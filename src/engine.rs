@@ -25,6 +25,16 @@ pub struct Context {
     pub results: usize,
 }
 
+/// What quotes are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// An answer: passages about the question, in any voice.
+    Answer,
+    /// General information after a medical-advice refusal: only passages containing every topic
+    /// word of the question, in the article's own voice (never a quoted user's testimony).
+    GeneralInformation,
+}
+
 /// The configuration files, parsed.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -232,10 +242,12 @@ impl Engine {
             Screened::Crisis(kind) => crisis::reply(&self.resources, &ctx.region, kind, disclaimer),
             Screened::Empty => self.help(&ctx.region),
             Screened::MedicalAdvice(q) => {
-                let general = self.excerpts(&q, ctx.results, skip).unwrap_or_default();
+                let general = self
+                    .excerpts(&q, ctx.results, skip, Quoting::GeneralInformation)
+                    .unwrap_or_default();
                 answer::medical_advice(&q, general, disclaimer)
             }
-            Screened::Ordinary(q) => match self.excerpts(&q, ctx.results, skip) {
+            Screened::Ordinary(q) => match self.excerpts(&q, ctx.results, skip, Quoting::Answer) {
                 Some(excerpts) if !excerpts.is_empty() => answer::answer(excerpts, disclaimer),
                 _ if skip > 0 => Reply::text(
                     Kind::NoMatch,
@@ -253,22 +265,30 @@ impl Engine {
             .search(&self.index, &self.library, question, limit)
     }
 
-    /// Quotes for a question, or `None` when nothing relevant enough was found.
-    fn excerpts(&self, question: &Question, results: usize, skip: usize) -> Option<Vec<Excerpt>> {
+    /// Quotes for a question, or `None` when nothing relevant enough was found. Every passage
+    /// quoted must contain at least `min_coverage` of the question's topic words.
+    fn excerpts(
+        &self,
+        question: &Question,
+        results: usize,
+        skip: usize,
+        quoting: Quoting,
+    ) -> Option<Vec<Excerpt>> {
         let retrieved = self.retrieve(question, skip + results.max(1));
         if !self.retrieval.is_relevant(&retrieved) {
             return None;
         }
+        let (min_coverage, voice) = match quoting {
+            Quoting::Answer => (self.retrieval.min_coverage, answer::Voice::Any),
+            Quoting::GeneralInformation => (1.0, answer::Voice::ArticleOnly),
+        };
         Some(
             retrieved
                 .hits
                 .iter()
                 .skip(skip)
-                .filter(|h| {
-                    // Later passages must also be about the question, not only share a word.
-                    crate::retrieval::coverage(&retrieved.query, h) >= self.retrieval.min_coverage
-                })
-                .map(|h| answer::excerpt(&self.library, h, &retrieved.focus))
+                .filter(|h| crate::retrieval::coverage(&retrieved.query, h) >= min_coverage)
+                .filter_map(|h| answer::excerpt(&self.library, h, &retrieved.focus, voice))
                 .collect(),
         )
     }

@@ -94,7 +94,7 @@ fn passages_are_paragraph_sized_with_stable_unique_ids() {
         let doc = lib.document_of(p);
         assert!(p.id.starts_with(&format!("{}#", doc.id)));
         for u in &p.units {
-            assert!(p.range.start <= u.start && u.end <= p.range.end);
+            assert!(p.range.start <= u.range.start && u.range.end <= p.range.end);
         }
     }
     let mean = lib.passages.iter().map(|p| p.words).sum::<usize>() / lib.passages.len();
