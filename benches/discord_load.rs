@@ -7,7 +7,7 @@
 //!
 //! Run: `cargo bench --bench discord_load` (set `LANTERN_LOAD_N` for another burst size).
 
-#[path = "../tests/integration/standin.rs"]
+#[path = "../tests/integration/standin/mod.rs"]
 mod standin;
 
 use std::collections::HashMap;
