@@ -167,6 +167,17 @@ fn question(i: usize, distinct: bool) -> String {
     format!("{q} {tail}")
 }
 
+/// CPU time this process (the stand-in and the driver) has used so far.
+fn own_cpu() -> Duration {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into `usage`, which lives for the call.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
 /// Sends one burst and prints its figures.
 async fn burst(si: &StandIn, n: usize, distinct: bool, label: &str) {
     let events: Vec<(String, serde_json::Value)> = (0..n)
@@ -186,20 +197,20 @@ async fn burst(si: &StandIn, n: usize, distinct: bool, label: &str) {
         .iter()
         .map(|(_, e)| e["id"].as_str().unwrap().parse().unwrap())
         .collect();
+    let cpu_before = own_cpu();
     let connections_before = si.connections_accepted();
     let started = Instant::now();
     let sent = si.dispatch_many(events).await;
     let dispatched_in = started.elapsed();
     let id_set: std::collections::HashSet<u64> = ids.iter().copied().collect();
-    let answered = si
-        .wait_for_n(
-            |r| r.interaction_id().is_some_and(|i| id_set.contains(&i)),
-            n,
-            Duration::from_secs(60),
-        )
-        .await;
+    let is_ours = |r: &standin::Recorded| r.interaction_id().is_some_and(|i| id_set.contains(&i));
+    si.wait_count(is_ours, n, Duration::from_secs(60)).await;
     let burst = started.elapsed();
     let connections = si.connections_accepted() - connections_before;
+    let stand_in_cpu = own_cpu() - cpu_before;
+    // Copied only now, outside the measured window.
+    let answered: Vec<standin::Recorded> =
+        si.requests().into_iter().filter(|r| is_ours(r)).collect();
     let at: HashMap<u64, Instant> = answered
         .iter()
         .filter_map(|r| Some((r.interaction_id()?, r.at)))
@@ -234,4 +245,5 @@ async fn burst(si: &StandIn, n: usize, distinct: bool, label: &str) {
     println!(
         "  whole burst:     {burst:?}; TCP connections the bot opened during it: {connections}"
     );
+    println!("  CPU time of the stand-in (this process) during the burst: {stand_in_cpu:?}");
 }

@@ -149,15 +149,37 @@ fn atoms(reply: &Reply) -> Vec<Atom> {
     out
 }
 
-/// Content of one message under construction.
+/// Content of one message under construction, with its length kept as it grows (so trying a
+/// piece costs a sum, not a render).
 #[derive(Default)]
 struct Draft {
     parts: Vec<String>,
     citations: Vec<String>,
     previous_was_line: bool,
+    /// Length of the parts, concatenated.
+    parts_len: usize,
+    /// Length of the citations, one per line.
+    citations_len: usize,
 }
 
 impl Draft {
+    fn is_empty(&self) -> bool {
+        self.parts.is_empty() && self.citations.is_empty()
+    }
+
+    /// Length of the message with `parts` and `citation` added, disclaimer included.
+    fn len_with(&self, disclaimer_len: usize, parts: &[String], citation: Option<&str>) -> usize {
+        let parts_len = self.parts_len + parts.iter().map(|p| discord_len(p)).sum::<usize>();
+        let mut citations_len = self.citations_len;
+        let mut citations = self.citations.len();
+        if let Some(c) = citation {
+            citations_len += discord_len(c) + usize::from(citations > 0);
+            citations += 1;
+        }
+        let body = parts_len + if citations > 0 { 2 + citations_len } else { 0 };
+        body + if body > 0 { 2 } else { 0 } + disclaimer_len
+    }
+
     fn render(&self, disclaimer: &str) -> String {
         let mut s = String::new();
         for p in &self.parts {
@@ -174,26 +196,42 @@ impl Draft {
         s
     }
 
-    fn push_plain(&mut self, text: &str, is_line: bool) {
-        let sep = if self.parts.is_empty() {
+    /// `text` with the separator it needs after what the draft holds.
+    fn plain_part(&self, text: &str, is_line: bool, first: bool) -> String {
+        let sep = if first {
             ""
         } else if is_line && self.previous_was_line {
             "\n"
         } else {
             "\n\n"
         };
-        self.parts.push(format!("{sep}{text}"));
+        format!("{sep}{text}")
+    }
+
+    fn push_part(&mut self, part: String, is_line: bool) {
+        self.parts_len += discord_len(&part);
+        self.parts.push(part);
         self.previous_was_line = is_line;
     }
 
-    fn push_quote(&mut self, excerpt: &Excerpt, label: &Option<String>) {
+    /// The parts (label, quote) and the citation a quote would add.
+    fn quote_parts(&self, excerpt: &Excerpt, label: &Option<String>) -> (Vec<String>, String) {
         let n = self.citations.len() + 1;
+        let mut parts = Vec::new();
         if let Some(label) = label {
-            self.push_plain(label, false);
+            parts.push(self.plain_part(label, false, self.parts.is_empty()));
         }
-        self.push_plain(&quote_lines(excerpt, n), false);
-        self.citations
-            .push(format!("[{n}] {}", citation_text(&excerpt.citation)));
+        let first = self.parts.is_empty() && parts.is_empty();
+        parts.push(self.plain_part(&quote_lines(excerpt, n), false, first));
+        (parts, format!("[{n}] {}", citation_text(&excerpt.citation)))
+    }
+
+    fn push_quote(&mut self, parts: Vec<String>, citation: String) {
+        for p in parts {
+            self.push_part(p, false);
+        }
+        self.citations_len += discord_len(&citation) + usize::from(!self.citations.is_empty());
+        self.citations.push(citation);
     }
 }
 
@@ -266,9 +304,8 @@ fn split_plain(text: &str, max: usize) -> Vec<String> {
 /// The reply as Discord messages, each within [`CONTENT_LIMIT`] and ending with the disclaimer.
 pub fn discord(reply: &Reply) -> Vec<Message> {
     let disclaimer = escape_disclaimer(reply.disclaimer().text());
-    let budget = CONTENT_LIMIT
-        .saturating_sub(discord_len(&disclaimer) + 2)
-        .max(200);
+    let disclaimer_len = discord_len(&disclaimer);
+    let budget = CONTENT_LIMIT.saturating_sub(disclaimer_len + 2).max(200);
     let mut messages: Vec<String> = Vec::new();
     let mut draft = Draft::default();
     for atom in atoms(reply) {
@@ -276,35 +313,35 @@ pub fn discord(reply: &Reply) -> Vec<Message> {
             Atom::Plain(text) => {
                 for piece in split_plain(&text, budget) {
                     let is_line = piece.starts_with('\u{2022}');
-                    let mut trial = std::mem::take(&mut draft);
-                    trial.push_plain(&piece, is_line);
-                    if discord_len(&trial.render(&disclaimer)) <= CONTENT_LIMIT {
-                        draft = trial;
-                    } else {
-                        trial.parts.pop();
-                        if !trial.parts.is_empty() || !trial.citations.is_empty() {
-                            messages.push(trial.render(&disclaimer));
+                    let part = draft.plain_part(&piece, is_line, draft.parts.is_empty());
+                    if draft.len_with(disclaimer_len, std::slice::from_ref(&part), None)
+                        > CONTENT_LIMIT
+                    {
+                        if !draft.is_empty() {
+                            messages.push(draft.render(&disclaimer));
                         }
                         draft = Draft::default();
-                        draft.push_plain(&piece, is_line);
+                        let part = draft.plain_part(&piece, is_line, true);
+                        draft.push_part(part, is_line);
+                    } else {
+                        draft.push_part(part, is_line);
                     }
                 }
             }
             Atom::Quote { excerpt, label } => {
                 let mut excerpt = *excerpt;
                 loop {
-                    let mut trial = clone_draft(&draft);
-                    trial.push_quote(&excerpt, &label);
-                    if discord_len(&trial.render(&disclaimer)) <= CONTENT_LIMIT {
-                        draft = trial;
+                    let (parts, citation) = draft.quote_parts(&excerpt, &label);
+                    if draft.len_with(disclaimer_len, &parts, Some(&citation)) <= CONTENT_LIMIT {
+                        draft.push_quote(parts, citation);
                         break;
                     }
-                    let fresh_fits = {
-                        let mut fresh = Draft::default();
-                        fresh.push_quote(&excerpt, &label);
-                        discord_len(&fresh.render(&disclaimer)) <= CONTENT_LIMIT
-                    };
-                    if fresh_fits && (!draft.parts.is_empty()) {
+                    let fresh = Draft::default();
+                    let (fresh_parts, fresh_citation) = fresh.quote_parts(&excerpt, &label);
+                    let fits_alone =
+                        fresh.len_with(disclaimer_len, &fresh_parts, Some(&fresh_citation))
+                            <= CONTENT_LIMIT;
+                    if fits_alone && !draft.parts.is_empty() {
                         messages.push(draft.render(&disclaimer));
                         draft = Draft::default();
                         continue;
@@ -324,14 +361,6 @@ pub fn discord(reply: &Reply) -> Vec<Message> {
         .into_iter()
         .map(|content| Message { content })
         .collect()
-}
-
-fn clone_draft(d: &Draft) -> Draft {
-    Draft {
-        parts: d.parts.clone(),
-        citations: d.citations.clone(),
-        previous_was_line: d.previous_was_line,
-    }
 }
 
 /// Lantern's own text keeps its formatting, but may echo what someone typed (a region name, a

@@ -3,6 +3,7 @@
 //! mention) is [`handle_question`]: the safety screen first, then pause, cooldown and channel
 //! cap, then the engine.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
@@ -12,7 +13,7 @@ use crate::safety::Screened;
 use crate::store::{Outcome, QuestionRecord, ServerSettings, Store};
 
 use super::send;
-use super::state::{Ctx, Data, Error, Remembered, lock};
+use super::state::{Ctx, Data, Error, Remembered, Rendered, lock};
 
 /// Where and by whom a question was asked.
 #[derive(Debug, Clone)]
@@ -29,8 +30,8 @@ pub struct Asked {
 
 /// What to send for a question.
 pub struct Handled {
-    /// The reply.
-    pub reply: Reply,
+    /// The reply, rendered.
+    pub reply: Arc<Rendered>,
     /// What it counts as in the server's figures (`None`: not a question reply, e.g. a cooldown).
     pub outcome: Option<Outcome>,
     /// The screened question text, when there was one (for logging and "more results").
@@ -46,7 +47,7 @@ pub struct Handled {
 impl Handled {
     fn notice(reply: Reply) -> Handled {
         Handled {
-            reply,
+            reply: Arc::new(Rendered::of(&reply)),
             outcome: None,
             question: None,
             buttons: None,
@@ -107,12 +108,12 @@ pub fn handle_question(
         Screened::Empty => (None, None),
     };
     let reply = data.reply(&engine, screened, &ctx);
-    let outcome = outcome.or(match reply.kind() {
+    let outcome = outcome.or(match reply.kind {
         Kind::Answer => Some(Outcome::Answered),
         Kind::NoMatch => Some(Outcome::NoMatch),
         _ => None,
     });
-    let buttons = (reply.kind() == Kind::Answer).then(|| {
+    let buttons = (reply.kind == Kind::Answer).then(|| {
         let q = question.clone().unwrap_or_default();
         data.remember(Remembered::new(q, asked.guild, asked.user, ctx.clone()))
     });
@@ -219,7 +220,7 @@ pub async fn ask(
     } else {
         private.unwrap_or(settings.private_by_default)
     };
-    send::respond(ctx, &handled.reply, ephemeral, handled.buttons).await?;
+    send::respond_rendered(ctx, &handled.reply.messages, ephemeral, handled.buttons).await?;
     if handled.crisis
         && let Some(guild) = asked.guild
     {

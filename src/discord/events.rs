@@ -100,7 +100,7 @@ async fn on_message(
     }
     let handled = commands::handle_question(data, &asked, &settings, Instant::now());
     if !handled.silent {
-        send::reply_to_message(http, message, &handled.reply, handled.buttons).await?;
+        send::reply_to_message(http, message, &handled.reply.messages, handled.buttons).await?;
     }
     if handled.crisis
         && let Some(guild) = asked.guild

@@ -82,11 +82,20 @@ pub async fn respond(
     ephemeral: bool,
     buttons: Option<u64>,
 ) -> Result<(), Error> {
-    let contents = contents(reply);
-    let last = contents.len().saturating_sub(1);
-    for (i, content) in contents.into_iter().enumerate() {
+    respond_rendered(ctx, &contents(reply), ephemeral, buttons).await
+}
+
+/// [`respond`] with messages already rendered.
+pub async fn respond_rendered(
+    ctx: Ctx<'_>,
+    messages: &[String],
+    ephemeral: bool,
+    buttons: Option<u64>,
+) -> Result<(), Error> {
+    let last = messages.len().saturating_sub(1);
+    for (i, content) in messages.iter().enumerate() {
         let mut r = poise::CreateReply::default()
-            .content(content)
+            .content(content.clone())
             .ephemeral(ephemeral)
             .allowed_mentions(no_mentions());
         if i == last
@@ -104,14 +113,13 @@ pub async fn respond(
 pub async fn reply_to_message(
     http: &serenity::Http,
     message: &serenity::Message,
-    reply: &Reply,
+    messages: &[String],
     buttons: Option<u64>,
 ) -> Result<(), serenity::Error> {
-    let contents = contents(reply);
-    let last = contents.len().saturating_sub(1);
-    for (i, content) in contents.into_iter().enumerate() {
+    let last = messages.len().saturating_sub(1);
+    for (i, content) in messages.iter().enumerate() {
         let mut m = serenity::CreateMessage::new()
-            .content(content)
+            .content(content.clone())
             .allowed_mentions(no_mentions());
         if i == 0 {
             m = m.reference_message(message);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::engine::{Context, Engine};
-use crate::reply::Reply;
+use crate::reply::{Kind, Reply};
 use crate::safety::Screened;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{GuildId, QuestionRecord, ServerSettings, Store, StoreError, UserId};
@@ -20,6 +20,25 @@ use super::limits::Limits;
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// A command's context.
 pub type Ctx<'a> = poise::Context<'a, Data, Error>;
+
+/// A reply rendered for Discord: its kind and its messages (each ending with the disclaimer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// What kind of reply it is.
+    pub kind: Kind,
+    /// The messages' contents.
+    pub messages: Vec<String>,
+}
+
+impl Rendered {
+    /// Renders a reply.
+    pub fn of(reply: &Reply) -> Rendered {
+        Rendered {
+            kind: reply.kind(),
+            messages: super::send::contents(reply),
+        }
+    }
+}
 
 /// Replies kept for questions asked again (a server's common questions).
 const REPLIES_KEPT: usize = 512;
@@ -117,8 +136,9 @@ pub struct Data {
     pub config_dir: PathBuf,
     /// Serialises library reloads.
     pub reload: tokio::sync::Mutex<()>,
-    /// Replies to recent questions, by (question, region, results); cleared with the engine.
-    replies: Mutex<HashMap<(String, String, usize), Reply>>,
+    /// Replies to recent questions, rendered, by (question, region, results); cleared with the
+    /// engine.
+    replies: Mutex<HashMap<(String, String, usize), Arc<Rendered>>>,
     recorder: mpsc::UnboundedSender<QuestionRecord>,
 }
 
@@ -171,26 +191,28 @@ impl Data {
         lock(&self.replies).clear();
     }
 
-    /// The engine's reply to a screened question, reusing the reply to the same question asked
-    /// recently in the same context (the library does not change between reloads). Crises and
-    /// empty messages are answered afresh: they are cheap and never cached.
-    pub fn reply(&self, engine: &Engine, screened: Screened, ctx: &Context) -> Reply {
+    /// The engine's reply to a screened question, rendered, reusing the reply to the same
+    /// question asked recently in the same context (the library does not change between
+    /// reloads). Crises and empty messages are answered afresh: they are cheap and never cached.
+    pub fn reply(&self, engine: &Engine, screened: Screened, ctx: &Context) -> Arc<Rendered> {
         let key = match &screened {
             Screened::Ordinary(q) | Screened::MedicalAdvice(q) => {
                 (q.text().to_string(), ctx.region.clone(), ctx.results)
             }
-            Screened::Crisis(_) | Screened::Empty => return engine.reply(screened, ctx, 0),
+            Screened::Crisis(_) | Screened::Empty => {
+                return Arc::new(Rendered::of(&engine.reply(screened, ctx, 0)));
+            }
         };
         if let Some(r) = lock(&self.replies).get(&key) {
             return r.clone();
         }
-        let reply = engine.reply(screened, ctx, 0);
+        let rendered = Arc::new(Rendered::of(&engine.reply(screened, ctx, 0)));
         let mut cache = lock(&self.replies);
         if cache.len() >= REPLIES_KEPT {
             cache.clear();
         }
-        cache.insert(key, reply.clone());
-        reply
+        cache.insert(key, rendered.clone());
+        rendered
     }
 
     /// A server's settings (defaults in DMs, for unknown servers, and when the store fails: a

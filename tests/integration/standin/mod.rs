@@ -397,6 +397,35 @@ impl StandIn {
         }
     }
 
+    /// Waits until `n` recorded requests match `pred` (or `timeout` passes) and returns how many
+    /// did, without copying any: for load measurements, where the driver must stay light.
+    pub async fn wait_count(
+        &self,
+        pred: impl Fn(&Recorded) -> bool,
+        n: usize,
+        timeout: Duration,
+    ) -> usize {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut rx = self.shared.changed.subscribe();
+        let mut cursor = 0;
+        let mut found = 0;
+        loop {
+            rx.borrow_and_update();
+            {
+                let st = self.shared.lock();
+                found += st.requests[cursor..].iter().filter(|r| pred(r)).count();
+                cursor = st.requests.len();
+            }
+            if found >= n {
+                return found;
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return found,
+            }
+        }
+    }
+
     /// Make the next `times` requests matching `method` ("*" = any) and `path_prefix` (e.g.
     /// "/interactions/" or "/api/v10/channels/") fail with `status`. 429 comes with Discord's
     /// rate-limit body and headers (retry_after 0.1 s); other statuses with
