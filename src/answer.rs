@@ -303,6 +303,7 @@ mod tests {
                     alternatives: vec![vec![i]],
                     confidence: 1.0,
                     counts: true,
+                    weight: 1.0,
                 })
                 .collect(),
             pairs: Vec::new(),

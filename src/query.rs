@@ -267,6 +267,9 @@ pub struct Concept {
     pub confidence: f32,
     /// Whether it counts towards coverage at all (relation words do not).
     pub counts: bool,
+    /// How much it counts towards coverage relative to other concepts (rarer words count more;
+    /// set by retrieval from the library's statistics, 1 until then).
+    pub weight: f32,
 }
 
 /// A question as weighted index terms.
@@ -428,6 +431,7 @@ impl Query {
             alternatives,
             confidence,
             counts: true,
+            weight: 1.0,
         });
     }
 }

@@ -66,6 +66,18 @@ impl Retrieval {
     pub fn query(&self, index: &SearchIndex, question: &Question) -> Query {
         let mut q = Query::build(question.text(), &self.synonyms, index, self.expansion);
         q.concepts.truncate(MAX_CONCEPTS);
+        // A concept counts by the rarity of its rarest term in the library (an unknown word
+        // counts as the rarest there is), damped by a square root: "PTSD" counts more than
+        // "use", but a common topic word still counts.
+        for c in &mut q.concepts {
+            let rarest = c
+                .terms
+                .iter()
+                .map(|&t| index.body_doc_freq(&q.terms[t].term))
+                .min()
+                .unwrap_or(0);
+            c.weight = index.idf(rarest).sqrt();
+        }
         let keep: std::collections::BTreeSet<usize> = q
             .concepts
             .iter()
@@ -170,15 +182,21 @@ pub struct Retrieved {
     pub focus: Focus,
     /// Best first.
     pub hits: Vec<Hit>,
-    /// Share of the question's concepts (its topic words or phrases) that the best passage
-    /// contains, a corrected typo counting for less. 0 when nothing was found.
+    /// Share of the question's concepts (its topic words or phrases, weighted by rarity) that the
+    /// best passage contains, a corrected typo counting for less. 0 when nothing was found.
     pub coverage: f32,
 }
 
-/// Share of `query`'s concepts found in a hit.
+/// Share of `query`'s concepts found in a hit's heading or body, each weighted by
+/// [`Concept::weight`](crate::query::Concept::weight) and by its confidence when found.
 pub fn coverage(query: &Query, hit: &Hit) -> f32 {
-    let counted = query.concepts.iter().filter(|c| c.counts).count();
-    if counted == 0 {
+    let total: f32 = query
+        .concepts
+        .iter()
+        .filter(|c| c.counts)
+        .map(|c| c.weight)
+        .sum();
+    if total <= 0.0 {
         return 0.0;
     }
     let has = |t: &usize| *t < 64 && hit.matched & (1 << *t) != 0;
@@ -186,7 +204,7 @@ pub fn coverage(query: &Query, hit: &Hit) -> f32 {
         .concepts
         .iter()
         .filter(|c| c.counts && c.alternatives.iter().any(|a| a.iter().all(has)))
-        .map(|c| c.confidence)
+        .map(|c| c.confidence * c.weight)
         .sum();
-    found / counted as f32
+    found / total
 }
