@@ -244,6 +244,7 @@ pub trait Store: Send + Sync + 'static {
         };
         async move { self.record_questions(std::slice::from_ref(&record)).await }
     }
+
     /// Records (or changes) a member's feedback on one answer message.
     fn record_feedback(
         &self,
