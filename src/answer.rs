@@ -9,7 +9,6 @@ use crate::corpus::{Analysis, Library, Passage, SentenceSpan, hash_str};
 use crate::index::Hit;
 use crate::query::{Query, QueryTerm};
 use crate::reply::{Block, Citation, Disclaimer, Excerpt, Kind, Reply};
-use crate::safety::Question;
 
 /// Longest quote, in bytes, before further sentences are left out.
 pub const MAX_QUOTE: usize = 420;
@@ -93,8 +92,6 @@ impl Focus {
 pub struct Window {
     /// Byte range in the document body.
     pub range: Range<usize>,
-    /// Sentence score (distinct question terms by weight).
-    pub score: f32,
 }
 
 /// Score of consecutive sentences: the weight of each distinct question term once, a little for
@@ -154,7 +151,7 @@ pub fn best_window(analysis: &Analysis, focus: &Focus, voice: Voice) -> Option<W
             }
         }
     }
-    let (score, start, mut end) = best?;
+    let (_, start, mut end) = best?;
     let first = &sentences[start];
     if sentences[end - 1].range.end - first.range.start < 100
         && end - start < MAX_SENTENCES
@@ -166,7 +163,6 @@ pub fn best_window(analysis: &Analysis, focus: &Focus, voice: Voice) -> Option<W
     }
     Some(Window {
         range: first.range.start..sentences[end - 1].range.end,
-        score,
     })
 }
 
@@ -252,11 +248,7 @@ pub fn no_match(disclaimer: Disclaimer) -> Reply {
 }
 
 /// The medical-advice refusal, optionally followed by general information from the library.
-pub fn medical_advice(
-    _question: &Question,
-    general: Vec<Excerpt>,
-    disclaimer: Disclaimer,
-) -> Reply {
+pub fn medical_advice(general: Vec<Excerpt>, disclaimer: Disclaimer) -> Reply {
     let mut blocks = vec![Block::Text {
         text: "Lantern can't advise on doses, tapering, or starting, stopping or mixing medications or other substances, or on getting them. A doctor or pharmacist can answer this safely for your situation, and the support lines below can help you find one.".to_string(),
     }];
@@ -292,6 +284,7 @@ mod tests {
             terms: terms
                 .iter()
                 .map(|t| QueryTerm {
+                    rarity: 1.0,
                     term: t.to_string(),
                     weight: 1.0,
                     origin: crate::query::Origin::Typed,

@@ -245,7 +245,7 @@ impl Engine {
                 let general = self
                     .excerpts(&q, ctx.results, skip, Quoting::GeneralInformation)
                     .unwrap_or_default();
-                answer::medical_advice(&q, general, disclaimer)
+                answer::medical_advice(general, disclaimer)
             }
             Screened::Ordinary(q) => match self.excerpts(&q, ctx.results, skip, Quoting::Answer) {
                 Some(excerpts) if !excerpts.is_empty() => answer::answer(excerpts, disclaimer),

@@ -251,6 +251,9 @@ pub struct QueryTerm {
     pub weight: f32,
     /// Where it came from.
     pub origin: Origin,
+    /// Inverse document frequency of the term in passage bodies (how rare it is in the
+    /// library); set by retrieval, 0 until then.
+    pub rarity: f32,
 }
 
 /// One thing the member asked about: a word, or a phrase matched by a synonym group, with every
@@ -410,6 +413,7 @@ impl Query {
             term: term.to_string(),
             weight,
             origin,
+            rarity: 0.0,
         });
         self.terms.len() - 1
     }

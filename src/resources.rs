@@ -239,9 +239,9 @@ impl Resources {
             names.extend(own);
         }
         if !f.region.iter().any(|r| r.get_ref().code == INTERNATIONAL) {
-            problems_push_none(
-                &mut problem,
-                "a region with code INTL (the international directory) is required",
+            problem(
+                0..0,
+                "a region with code INTL (the international directory) is required".to_string(),
             );
         }
         let topic_names: Vec<&str> = f.topic.iter().map(|t| t.get_ref().name.as_str()).collect();
@@ -413,10 +413,6 @@ impl Resources {
         text.push_str(&parts.join(" "));
         Disclaimer::new(r.code.clone(), text)
     }
-}
-
-fn problems_push_none(problem: &mut impl FnMut(std::ops::Range<usize>, String), msg: &str) {
-    problem(0..0, msg.to_string());
 }
 
 #[cfg(test)]

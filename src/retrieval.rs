@@ -66,36 +66,27 @@ impl Retrieval {
     pub fn query(&self, index: &SearchIndex, question: &Question) -> Query {
         let mut q = Query::build(question.text(), &self.synonyms, index, self.expansion);
         q.concepts.truncate(MAX_CONCEPTS);
-        // A concept counts by the rarity of its rarest term in the library (an unknown word
-        // counts as the rarest there is), damped by a square root: "PTSD" counts more than
-        // "use", but a common topic word still counts.
+        // Terms are added concept by concept, so the kept concepts use a prefix of them.
+        let used = q
+            .concepts
+            .iter()
+            .flat_map(|c| c.terms.iter())
+            .max()
+            .map_or(0, |&t| t + 1);
+        q.terms.truncate(used);
+        for t in &mut q.terms {
+            t.rarity = index.idf(index.body_doc_freq(&t.term));
+        }
+        // A concept counts by the rarity of its rarest term (an unknown word counts as the
+        // rarest there is), damped by a square root: "PTSD" counts more than "use", but a
+        // common topic word still counts.
         for c in &mut q.concepts {
             let rarest = c
                 .terms
                 .iter()
-                .map(|&t| index.body_doc_freq(&q.terms[t].term))
-                .min()
-                .unwrap_or(0);
-            c.weight = index.idf(rarest).sqrt();
-        }
-        let keep: std::collections::BTreeSet<usize> = q
-            .concepts
-            .iter()
-            .flat_map(|c| c.terms.iter().copied())
-            .collect();
-        if keep.len() < q.terms.len() {
-            // Renumber the surviving terms.
-            let map: std::collections::HashMap<usize, usize> = keep
-                .iter()
-                .enumerate()
-                .map(|(new, &old)| (old, new))
-                .collect();
-            q.terms = keep.iter().map(|&i| q.terms[i].clone()).collect();
-            for c in &mut q.concepts {
-                for t in &mut c.terms {
-                    *t = map[t];
-                }
-            }
+                .map(|&t| q.terms[t].rarity)
+                .fold(0.0, f32::max);
+            c.weight = rarest.sqrt();
         }
         q
     }
@@ -115,9 +106,7 @@ impl Retrieval {
         limit: usize,
     ) -> Retrieved {
         let query = self.query(index, question);
-        let focus = Focus::new(&query, |t| {
-            index.idf(index.body_doc_freq(&t.term)) * t.weight
-        });
+        let focus = Focus::new(&query, |t| t.rarity * t.weight);
         let mut hits = index.search(&query, &self.scoring, (limit * 4).max(RERANK_DEPTH));
         for h in &mut hits {
             let own = COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage(&query, h);

@@ -92,6 +92,11 @@ fn flags(r: &Recorded) -> u64 {
     r.message_body()["flags"].as_u64().unwrap_or(0)
 }
 
+/// How many messages were posted to a route so far.
+fn posts_to(si: &StandIn, route: &str) -> usize {
+    si.requests().iter().filter(|r| r.is("POST", route)).count()
+}
+
 /// Runs `/ask question` for a member and returns the callback.
 async fn ask(si: &StandIn, question: &str, who: Member) -> Recorded {
     run(
@@ -273,13 +278,7 @@ async fn a_mention_gets_a_reply_to_the_message_pinging_no_one() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        si.requests()
-            .iter()
-            .filter(|r| r.is("POST", &route))
-            .count(),
-        1
-    );
+    assert_eq!(posts_to(&si, &route), 1);
     bot.stop().await;
 }
 
@@ -334,13 +333,7 @@ async fn crisis_by_slash_command_is_private_with_lines_first_and_alerts_moderato
     let r = run(&si, i).await;
     assert!(r.content().unwrap().contains("988"));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        si.requests()
-            .iter()
-            .filter(|r| r.is("POST", &alert_route))
-            .count(),
-        1
-    );
+    assert_eq!(posts_to(&si, &alert_route), 1);
     bot.stop().await;
 }
 

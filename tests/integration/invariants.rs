@@ -6,6 +6,7 @@ use proptest::prelude::*;
 
 use lantern::render::{self, CONTENT_LIMIT, discord_len};
 use lantern::reply::Reply;
+use lantern::safety::Screened;
 
 use super::common::engine;
 
@@ -152,4 +153,28 @@ fn every_passage_of_the_library_can_be_quoted_verbatim() {
         assert_eq!(reply.kind(), lantern::reply::Kind::Source, "{}", p.id);
         check_reply(&reply);
     }
+}
+
+#[test]
+fn a_very_long_question_keeps_a_consistent_query() {
+    // Regression: a question past the concept limit is cut to its first concepts; every term
+    // they mention (alternatives included) must still be in the query.
+    let e = engine();
+    let words: Vec<String> = (0..60).map(|i| format!("word{i}")).collect();
+    let text = format!("ptsd opioids {}", words.join(" "));
+    let Screened::Ordinary(q) = e.screen(&text) else {
+        panic!("an ordinary question");
+    };
+    let r = e.retrieve(&q, 3);
+    assert!(r.query.concepts.len() <= lantern::retrieval::MAX_CONCEPTS);
+    for c in &r.query.concepts {
+        for &t in c.terms.iter().chain(c.alternatives.iter().flatten()) {
+            assert!(
+                t < r.query.terms.len(),
+                "term {t} of {}",
+                r.query.terms.len()
+            );
+        }
+    }
+    assert!(r.query.terms.iter().all(|t| t.rarity > 0.0));
 }
