@@ -8,7 +8,8 @@ use std::ops::Range;
 use crate::corpus::{Analysis, Library, Passage, SentenceSpan, hash_str};
 use crate::index::Hit;
 use crate::query::{Query, QueryTerm};
-use crate::reply::{Block, Citation, Disclaimer, Excerpt, Kind, Reply};
+use crate::reply::{Block, Citation, Disclaimer, Excerpt, Kind, LineEntry, Reply};
+use crate::safety::Advice;
 
 /// Longest quote, in bytes, before further sentences are left out.
 pub const MAX_QUOTE: usize = 420;
@@ -134,6 +135,10 @@ pub fn best_window(analysis: &Analysis, focus: &Focus, voice: Voice) -> Option<W
             if voice == Voice::ArticleOnly && sentences[end - 1].quoted_speech {
                 break;
             }
+            // A dosing sentence is never quoted, in any reply.
+            if sentences[end - 1].dosing {
+                break;
+            }
             let len = sentences[end - 1].range.end - sentences[start].range.start;
             if len > MAX_QUOTE && end > start + 1 {
                 break;
@@ -157,6 +162,8 @@ pub fn best_window(analysis: &Analysis, focus: &Focus, voice: Voice) -> Option<W
         && end - start < MAX_SENTENCES
         && let Some(next) = sentences.get(end)
         && next.unit == first.unit
+        && !next.dosing
+        && !(voice == Voice::ArticleOnly && next.quoted_speech)
         && next.range.end - first.range.start <= MAX_QUOTE
     {
         end += 1;
@@ -186,7 +193,12 @@ pub fn excerpt(library: &Library, hit: &Hit, focus: &Focus, voice: Voice) -> Opt
     let range = match best_window(analysis, focus, voice) {
         Some(w) => w.range,
         // A passage with no quotable unit (only a table) is quoted from its own start.
-        None if voice == Voice::Any && passage.units.is_empty() => passage.range.clone(),
+        None if voice == Voice::Any
+            && passage.units.is_empty()
+            && !crate::safety::dosing::is_dosing(library.passage_text(passage)) =>
+        {
+            passage.range.clone()
+        }
         None => return None,
     };
     let (range, cut) = cap(&doc.body, range);
@@ -247,10 +259,19 @@ pub fn no_match(disclaimer: Disclaimer) -> Reply {
     )
 }
 
-/// The medical-advice refusal, optionally followed by general information from the library.
-pub fn medical_advice(general: Vec<Excerpt>, disclaimer: Disclaimer) -> Reply {
+/// The medical-advice refusal (or, for a diagnosis, the plain "only a clinician can say"),
+/// optionally followed by general information from the library.
+pub fn medical_advice(general: Vec<Excerpt>, advice: Advice, disclaimer: Disclaimer) -> Reply {
+    let refusal = match advice {
+        Advice::Medication => {
+            "Lantern can't advise on doses, tapering, or starting, stopping or mixing medications or other substances, or on getting them. A doctor or pharmacist can answer this safely for your situation, and the support lines below can help you find one."
+        }
+        Advice::Diagnosis => {
+            "Lantern can't tell you whether you have a condition: only a clinician who can talk with you (a doctor, psychiatrist or psychologist) can diagnose that. The support lines below can help you find one."
+        }
+    };
     let mut blocks = vec![Block::Text {
-        text: "Lantern can't advise on doses, tapering, or starting, stopping or mixing medications or other substances, or on getting them. A doctor or pharmacist can answer this safely for your situation, and the support lines below can help you find one.".to_string(),
+        text: refusal.to_string(),
     }];
     if !general.is_empty() {
         blocks.push(Block::Excerpts {
@@ -261,6 +282,68 @@ pub fn medical_advice(general: Vec<Excerpt>, disclaimer: Disclaimer) -> Reply {
         });
     }
     Reply::new(Kind::MedicalAdvice, blocks, disclaimer)
+}
+
+/// An answer about suicide, self-harm or overdose as a subject: the crisis lines first, then the
+/// quotes (or, when the library has none, an honest word that it has none, never a bare "nothing
+/// found").
+pub fn topic(
+    excerpts: Vec<Excerpt>,
+    lines: Vec<LineEntry>,
+    emergency: &str,
+    disclaimer: Disclaimer,
+) -> Reply {
+    let mut blocks = vec![
+        Block::Text {
+            text: format!(
+                "If this is about you or someone close to you right now, please reach out: call {emergency} in an emergency, or one of these lines any time."
+            ),
+        },
+        Block::Lines { lines },
+    ];
+    let kind = if excerpts.is_empty() {
+        blocks.push(Block::Text {
+            text:
+                "The library has no passage that answers this; the lines above can talk it through."
+                    .to_string(),
+        });
+        Kind::NoMatch
+    } else {
+        blocks.push(Block::Excerpts {
+            label: Some("From the library:".to_string()),
+            excerpts,
+        });
+        Kind::Answer
+    };
+    Reply::new(kind, blocks, disclaimer)
+}
+
+/// How to use or get naloxone, with no emergency: the emergency number first, the project's own
+/// sourced guidance (the product's instructions, a pharmacist), the overdose lines, then general
+/// information from the library.
+pub fn harm_reduction(
+    excerpts: Vec<Excerpt>,
+    lines: Vec<LineEntry>,
+    guidance: Option<String>,
+    emergency: &str,
+    disclaimer: Disclaimer,
+) -> Reply {
+    let mut blocks = vec![Block::Text {
+        text: format!(
+            "If someone may be overdosing right now, call {emergency} first and stay with them."
+        ),
+    }];
+    if let Some(g) = guidance {
+        blocks.push(Block::Text { text: g });
+    }
+    blocks.push(Block::Lines { lines });
+    if !excerpts.is_empty() {
+        blocks.push(Block::Excerpts {
+            label: Some("From the library:".to_string()),
+            excerpts,
+        });
+    }
+    Reply::new(Kind::Answer, blocks, disclaimer)
 }
 
 #[cfg(test)]

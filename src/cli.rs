@@ -63,6 +63,13 @@ pub enum Command {
         /// Topic (crisis, addiction, mental-health, overdose, youth, ...).
         topic: Option<String>,
     },
+    /// Screen a message and show how the safety screen read it: its verdict, and each word
+    /// class found (for moderators extending config/safety.toml).
+    Screen {
+        /// The message (several words are joined with spaces).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        message: Vec<String>,
+    },
     /// Build (or reuse) the search index and report documents and passages.
     Index {
         /// A library folder or JSONL file instead of the configured one.
@@ -115,6 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             question,
         } => ask(&cli.config, &options, json, &question.join(" ")),
+        Command::Screen { message } => screen(&cli.config, &message.join(" ")),
         Command::Repl { options } => repl(&cli.config, &options),
         Command::Resources { region, topic } => resources(&cli.config, region, topic),
         Command::Index { library } => index(&cli.config, library.as_deref()),
@@ -168,6 +176,17 @@ fn ask(
     Ok(ExitCode::SUCCESS)
 }
 
+fn screen(config: &Path, message: &str) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let verdict = config.safety.screen(message);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "verdict: {}", crate::safety::verdict_name(&verdict))?;
+    for (class, words) in config.safety.explain(message) {
+        writeln!(out, "  {class:<20} {words}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The structured reply printed by `ask --json`.
 pub fn json_reply(reply: &Reply) -> serde_json::Value {
     let passages: Vec<serde_json::Value> = reply
@@ -191,6 +210,8 @@ pub fn json_reply(reply: &Reply) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "kind": reply.kind(),
+        "level": reply.level(),
+        "lines_first": reply.lines_first(),
         "region": reply.disclaimer().region(),
         "passages": passages,
         "disclaimer": reply.disclaimer().text(),

@@ -160,6 +160,8 @@ pub struct SentenceSpan {
     pub quoted_speech: bool,
     /// Its words, as a range of [`Analysis::words`].
     pub words: Range<usize>,
+    /// It gives a dose or says how to take a medicine ([`crate::safety::dosing`]): never quoted.
+    pub dosing: bool,
 }
 
 /// The sentences and words of a passage's quotable units.
@@ -197,11 +199,13 @@ fn analyse(doc: &Document, passage: &Passage) -> Analysis {
                     end: (abs.start + w.span.end) as u32,
                 });
             }
+            let dosing = crate::safety::dosing::is_dosing(&doc.body[abs.clone()]);
             a.sentences.push(SentenceSpan {
                 range: abs,
                 unit,
                 quoted_speech: *kind == BlockKind::Quote,
                 words: start_word..a.words.len(),
+                dosing,
             });
         }
     }

@@ -1,15 +1,17 @@
-//! The crisis reply: short and calm, the emergency number and crisis lines first, no library
-//! quotes. Follows safe-messaging practice: direct to help, hopeful, no details of methods, and
-//! never presents Lantern as a helpline or as someone to talk to.
+//! Replies to danger, by tier: short and calm, the emergency number and lines first, no library
+//! quotes. Follows safe-messaging practice: direct to help, hopeful, no details of methods, no
+//! promise of secrecy, and never presents Lantern as a helpline or as someone to talk to. The
+//! words are the project's own; the harm-reduction line names its source (`resources.toml`).
 
-use crate::reply::{Block, Disclaimer, Kind, LineEntry, Reply};
+use crate::reply::{Block, Disclaimer, LineEntry, Reply};
 use crate::resources::{Region, Resources, SupportLine};
-use crate::safety::Crisis;
+use crate::safety::{Crisis, LanguageReply, Level};
 
 /// Most lines listed in a crisis reply (more is harder to read when it matters most).
 const MAX_LINES: usize = 3;
 
-fn entry(line: &SupportLine) -> LineEntry {
+/// A support line as shown in a reply.
+pub fn entry(line: &SupportLine) -> LineEntry {
     LineEntry {
         name: line.name.clone(),
         contact: line.contact(),
@@ -19,77 +21,138 @@ fn entry(line: &SupportLine) -> LineEntry {
     }
 }
 
-/// Lines for a crisis of this kind in a region: verified ones only, emergency-specific first.
+/// Lines for a danger of this tier in a region: verified ones only, overdose lines first for an
+/// emergency, the international directory when the region has none.
 pub fn crisis_lines<'a>(
     resources: &'a Resources,
     region: &Region,
-    crisis: Crisis,
+    level: Level,
 ) -> Vec<&'a SupportLine> {
-    let verified = |topic: &str| {
+    let verified = |region: &str, topic: Option<&str>| {
         resources
-            .lines(&region.code, Some(topic))
+            .lines(region, topic)
             .into_iter()
             .filter(|l| !l.check)
             .collect::<Vec<_>>()
     };
-    let mut lines = match crisis {
-        Crisis::Emergency => verified("overdose"),
-        Crisis::SelfHarm => Vec::new(),
+    let mut lines = match level {
+        Level::Emergency => verified(&region.code, Some("overdose")),
+        _ => Vec::new(),
     };
-    for l in verified("crisis") {
+    for l in verified(&region.code, Some("crisis")) {
         if !lines.contains(&l) {
             lines.push(l);
         }
     }
     if lines.is_empty() {
-        // No verified line here: the international directory still helps.
-        lines = resources
-            .lines(&resources.international().code, None)
-            .into_iter()
-            .filter(|l| !l.check)
-            .collect();
+        lines = verified(&resources.international().code, None);
     }
     lines.truncate(MAX_LINES);
     lines
 }
 
-/// The crisis reply for a region.
+fn text(t: impl Into<String>) -> Block {
+    Block::Text { text: t.into() }
+}
+
+/// The reply to a danger, for a region; `language` is the message's language when it was not
+/// English.
 pub fn reply(
     resources: &Resources,
     region_code: &str,
-    crisis: Crisis,
+    crisis: &Crisis,
+    language: Option<&LanguageReply>,
     disclaimer: Disclaimer,
 ) -> Reply {
     let region = resources.region_or_international(region_code);
-    let first = match crisis {
-        Crisis::Emergency => format!(
-            "If someone may have overdosed, or isn't breathing or won't wake up, call {} now and stay with them.",
-            region.emergency
-        ),
-        Crisis::SelfHarm => format!(
-            "I'm really sorry you're going through this. You don't have to face it alone, and people are ready to help right now. If you're in immediate danger, call {}.",
-            region.emergency
-        ),
+    if let Some(language) = language {
+        return in_language(resources, region, crisis.level, language, disclaimer);
+    }
+    let emergency = &region.emergency;
+    let lines = Block::Lines {
+        lines: crisis_lines(resources, region, crisis.level)
+            .into_iter()
+            .map(entry)
+            .collect(),
     };
-    let lines = crisis_lines(resources, region, crisis)
-        .into_iter()
-        .map(entry)
-        .collect();
-    let last = match crisis {
-        Crisis::Emergency => "Lantern is an article bot, not a helpline. Please call for help now.",
-        Crisis::SelfHarm => {
-            "Lantern is an article bot, not a helpline: please reach out to one of these lines, or to someone you trust. Things can get better with support."
+    let blocks = match crisis.level {
+        Level::Emergency => {
+            let mut b = vec![
+                text(format!(
+                    "If someone may have overdosed, isn't breathing or won't wake up, call {emergency} now."
+                )),
+                lines,
+            ];
+            if let Some(g) = resources.guidance("overdose") {
+                b.push(text(g.for_region(region)));
+            }
+            b.push(text(
+                "Lantern is an article bot, not a helpline. Please call for help now.",
+            ));
+            b
         }
-    };
-    Reply::new(
-        Kind::Crisis,
-        vec![
-            Block::Text { text: first },
-            Block::Lines { lines },
-            Block::Text {
-                text: last.to_string(),
-            },
+        Level::Crisis => vec![
+            text(format!(
+                "I'm really sorry you're going through this. You don't have to face it alone, and people are ready to help right now. If you're in immediate danger, call {emergency}."
+            )),
+            lines,
+            text(
+                "Lantern is an article bot, not a helpline: please reach out to one of these lines, or to someone you trust. Things can get better with support.",
+            ),
         ],
-        disclaimer,
-    )
+        Level::Concern => vec![
+            text(
+                "It sounds like things are really heavy right now, and I'm glad you said something. You deserve support: the people on these lines are there to listen, any time.",
+            ),
+            lines,
+            text(format!(
+                "If you feel you might act on these thoughts, call {emergency}. Talking to someone you trust, or to this server's moderators, can help too. Lantern is an article bot, not a helpline."
+            )),
+        ],
+        Level::SomeoneElse => vec![
+            text(format!(
+                "It's good that you're looking out for them. If they may be in danger right now, call {emergency} and stay with them if it's safe to."
+            )),
+            lines,
+            text(
+                "These lines also help people who are worried about someone else. You can let this server's moderators know too. Lantern is an article bot, not a helpline.",
+            ),
+        ],
+    };
+    Reply::crisis(crisis.level, blocks, disclaimer)
+}
+
+/// A danger written in another language: the emergency number first, then the international
+/// directory and the region's own lines, in that language's words.
+fn in_language(
+    resources: &Resources,
+    region: &Region,
+    level: Level,
+    language: &LanguageReply,
+    disclaimer: Disclaimer,
+) -> Reply {
+    let first = match level {
+        Level::Emergency => &language.emergency,
+        _ => &language.crisis,
+    };
+    let mut lines: Vec<&SupportLine> = resources
+        .lines(&resources.international().code, None)
+        .into_iter()
+        .filter(|l| !l.check)
+        .collect();
+    for l in crisis_lines(resources, region, level) {
+        if !lines.contains(&l) {
+            lines.push(l);
+        }
+    }
+    lines.truncate(MAX_LINES + 1);
+    let blocks = vec![
+        text(first.replace("{emergency}", &region.emergency)),
+        Block::Lines {
+            lines: lines.into_iter().map(entry).collect(),
+        },
+        text(language.directory.clone()),
+        text(language.last.clone()),
+    ];
+    Reply::crisis(level, blocks, disclaimer)
 }

@@ -13,7 +13,7 @@ use crate::problem::{Problem, Problems, read_utf8};
 use crate::reply::{Block, Disclaimer, Excerpt, Kind, LineEntry, Reply};
 use crate::resources::{Resources, SupportLine};
 use crate::retrieval::{Retrieval, Retrieved};
-use crate::safety::{Question, SafetyRules, Screened};
+use crate::safety::{Level, Question, SafetyRules, Screened};
 use crate::synonyms::Synonyms;
 
 /// Per-request context: what the server (or the command line) chose.
@@ -239,13 +239,45 @@ impl Engine {
     pub fn reply(&self, screened: Screened, ctx: &Context, skip: usize) -> Reply {
         let disclaimer = self.disclaimer(&ctx.region);
         match screened {
-            Screened::Crisis(kind) => crisis::reply(&self.resources, &ctx.region, kind, disclaimer),
+            Screened::Crisis(crisis) => {
+                let language = crisis
+                    .language
+                    .as_deref()
+                    .and_then(|l| self.safety.language(l));
+                crisis::reply(&self.resources, &ctx.region, &crisis, language, disclaimer)
+            }
             Screened::Empty => self.help(&ctx.region),
-            Screened::MedicalAdvice(q) => {
+            Screened::MedicalAdvice(q, advice) => {
                 let general = self
                     .excerpts(&q, ctx.results, skip, Quoting::GeneralInformation)
                     .unwrap_or_default();
-                answer::medical_advice(general, disclaimer)
+                answer::medical_advice(general, advice, disclaimer)
+            }
+            Screened::Topic(q) => {
+                let excerpts = self
+                    .excerpts(&q, ctx.results, skip, Quoting::Answer)
+                    .unwrap_or_default();
+                let region = self.resources.region_or_international(&ctx.region);
+                let lines = crisis::crisis_lines(&self.resources, region, Level::Crisis)
+                    .into_iter()
+                    .map(crisis::entry)
+                    .collect();
+                answer::topic(excerpts, lines, &region.emergency, disclaimer)
+            }
+            Screened::HarmReduction(q) => {
+                let excerpts = self
+                    .excerpts(&q, ctx.results, skip, Quoting::GeneralInformation)
+                    .unwrap_or_default();
+                let region = self.resources.region_or_international(&ctx.region);
+                let lines = crisis::crisis_lines(&self.resources, region, Level::Emergency)
+                    .into_iter()
+                    .map(crisis::entry)
+                    .collect();
+                let guidance = self
+                    .resources
+                    .guidance("naloxone")
+                    .map(|g| g.for_region(region));
+                answer::harm_reduction(excerpts, lines, guidance, &region.emergency, disclaimer)
             }
             Screened::Ordinary(q) => match self.excerpts(&q, ctx.results, skip, Quoting::Answer) {
                 Some(excerpts) if !excerpts.is_empty() => answer::answer(excerpts, disclaimer),
@@ -389,13 +421,13 @@ impl Engine {
                 lookup.region.emergency
             ),
         });
-        let mut lines: Vec<LineEntry> = lookup.lines.iter().map(|l| line_entry(l)).collect();
+        let mut lines: Vec<LineEntry> = lookup.lines.iter().map(|l| crisis::entry(l)).collect();
         lines.extend(
             server_lines
                 .iter()
                 .filter(|l| l.region == lookup.region.code)
                 .filter(|l| lookup.topic.is_none_or(|t| l.topics.contains(&t.name)))
-                .map(line_entry),
+                .map(crisis::entry),
         );
         blocks.push(Block::Lines { lines });
         Reply::new(
@@ -440,15 +472,5 @@ impl Engine {
     /// A short notice (confirmations, cooldowns, errors) with the disclaimer.
     pub fn notice(&self, kind: Kind, text: impl Into<String>, region: &str) -> Reply {
         Reply::text(kind, text, self.disclaimer(region))
-    }
-}
-
-fn line_entry(l: &SupportLine) -> LineEntry {
-    LineEntry {
-        name: l.name.clone(),
-        contact: l.contact(),
-        hours: l.hours.clone(),
-        purpose: l.purpose.clone(),
-        check: l.check,
     }
 }

@@ -6,6 +6,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::safety::Level;
+
 /// The support-line disclaimer for a region: not medical advice, plus the region's lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Disclaimer {
@@ -136,6 +138,11 @@ pub enum Block {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reply {
     kind: Kind,
+    /// For a crisis reply: its tier.
+    level: Option<Level>,
+    /// Support lines come before anything else (crisis replies, and answers about suicide,
+    /// self-harm or overdose).
+    lines_first: bool,
     blocks: Vec<Block>,
     disclaimer: Disclaimer,
 }
@@ -143,11 +150,35 @@ pub struct Reply {
 impl Reply {
     /// A reply; the disclaimer is not optional.
     pub fn new(kind: Kind, blocks: Vec<Block>, disclaimer: Disclaimer) -> Reply {
+        let lines_first = matches!(
+            blocks.iter().find(|b| !matches!(b, Block::Text { .. })),
+            Some(Block::Lines { .. })
+        ) && kind != Kind::Resources;
         Reply {
             kind,
+            level: None,
+            lines_first,
             blocks,
             disclaimer,
         }
+    }
+
+    /// A crisis reply of a tier.
+    pub fn crisis(level: Level, blocks: Vec<Block>, disclaimer: Disclaimer) -> Reply {
+        Reply {
+            level: Some(level),
+            ..Reply::new(Kind::Crisis, blocks, disclaimer)
+        }
+    }
+
+    /// The crisis tier, for a crisis reply.
+    pub fn level(&self) -> Option<Level> {
+        self.level
+    }
+
+    /// Whether support lines come before any quote or answer.
+    pub fn lines_first(&self) -> bool {
+        self.lines_first
     }
 
     /// A reply of Lantern's own words.

@@ -141,12 +141,40 @@ pub struct Topic {
     pub aliases: Vec<String>,
 }
 
+/// A short piece of safety guidance in the project's own words (what to do during an overdose,
+/// how to get and use naloxone), with the source it follows. Never library text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guidance {
+    /// What it is for: `overdose` (emergency replies), `naloxone` (how to use or get it).
+    pub id: String,
+    /// The guidance; `{emergency}` is the region's emergency number.
+    pub text: String,
+    /// Where it comes from, named in every reply that shows it.
+    pub source: String,
+    /// Date it was last compared with the source (YYYY-MM-DD).
+    pub checked: String,
+}
+
+impl Guidance {
+    /// The text for a region, with its source named.
+    pub fn for_region(&self, region: &Region) -> String {
+        format!(
+            "{} (Source: {}.)",
+            self.text.replace("{emergency}", &region.emergency),
+            self.source
+        )
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     region: Vec<toml::Spanned<Region>>,
     topic: Vec<toml::Spanned<Topic>>,
     line: Vec<toml::Spanned<SupportLine>>,
+    #[serde(default)]
+    guidance: Vec<toml::Spanned<Guidance>>,
 }
 
 /// The code of the international directory region.
@@ -161,6 +189,8 @@ pub struct Resources {
     pub topics: Vec<Topic>,
     /// Lines, in file order (which is the order they are shown in).
     pub lines: Vec<SupportLine>,
+    /// Safety guidance by id (`overdose`, `naloxone`).
+    pub guidance: Vec<Guidance>,
 }
 
 /// The answer to a look-up by region and topic.
@@ -302,6 +332,11 @@ impl Resources {
                 .collect(),
             topics: f.topic.into_iter().map(toml::Spanned::into_inner).collect(),
             lines: f.line.into_iter().map(toml::Spanned::into_inner).collect(),
+            guidance: f
+                .guidance
+                .into_iter()
+                .map(toml::Spanned::into_inner)
+                .collect(),
         })
     }
 
@@ -382,6 +417,11 @@ impl Resources {
             unknown_topic,
             lines,
         }
+    }
+
+    /// Safety guidance by id.
+    pub fn guidance(&self, id: &str) -> Option<&Guidance> {
+        self.guidance.iter().find(|g| g.id == id)
     }
 
     /// The support-line disclaimer for a region (unknown codes get the international one).

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use poise::serenity_prelude as serenity;
 
 use crate::reply::{Kind, Reply};
-use crate::safety::Screened;
+use crate::safety::{Level, Screened};
 use crate::store::{Outcome, QuestionRecord, ServerSettings, Store};
 
 use super::send;
@@ -38,8 +38,8 @@ pub struct Handled {
     pub question: Option<String>,
     /// Token for the answer's buttons.
     pub buttons: Option<u64>,
-    /// Whether it was a crisis reply.
-    pub crisis: bool,
+    /// The crisis tier, when it was a crisis reply.
+    pub crisis: Option<Level>,
     /// Whether nothing should be sent (a busy channel hearing a mention).
     pub silent: bool,
 }
@@ -51,7 +51,7 @@ impl Handled {
             outcome: None,
             question: None,
             buttons: None,
-            crisis: false,
+            crisis: None,
             silent: false,
         }
     }
@@ -68,7 +68,11 @@ pub fn handle_question(
     let engine = data.engine();
     let ctx = data.context(&engine, settings);
     let screened = engine.screen(&asked.text);
-    let crisis = matches!(screened, Screened::Crisis(_));
+    let level = match &screened {
+        Screened::Crisis(c) => Some(c.level),
+        _ => None,
+    };
+    let crisis = level.is_some();
     if !crisis {
         if settings.paused_channels.contains(&asked.channel) {
             let mut h = Handled::notice(engine.notice(
@@ -103,8 +107,10 @@ pub fn handle_question(
     }
     let (outcome, question) = match &screened {
         Screened::Crisis(_) => (Some(Outcome::Crisis), None),
-        Screened::MedicalAdvice(q) => (Some(Outcome::MedicalAdvice), Some(q.text().to_string())),
-        Screened::Ordinary(q) => (None, Some(q.text().to_string())),
+        Screened::MedicalAdvice(q, _) => (Some(Outcome::MedicalAdvice), Some(q.text().to_string())),
+        Screened::Ordinary(q) | Screened::Topic(q) | Screened::HarmReduction(q) => {
+            (None, Some(q.text().to_string()))
+        }
         Screened::Empty => (None, None),
     };
     let reply = data.reply(&engine, screened, &ctx);
@@ -122,7 +128,7 @@ pub fn handle_question(
         outcome,
         question,
         buttons,
-        crisis,
+        crisis: level,
         silent: false,
     }
 }
@@ -152,27 +158,46 @@ pub async fn alert(
     data: &Data,
     settings: &ServerSettings,
     asked: &Asked,
+    level: Level,
     link: String,
 ) {
     let (Some(guild), Some(channel)) = (asked.guild, settings.alert_channel) else {
         return;
     };
+    if !should_alert(level, settings) {
+        return;
+    }
     let period = Duration::from_secs(settings.alert_period_secs.into());
     if !lock(&data.limits).alert(guild, asked.user, period, Instant::now()) {
         return;
     }
     let engine = data.engine();
     let region = data.context(&engine, settings).region;
+    let what = match level {
+        Level::Emergency => "may be facing a medical emergency (a possible overdose)",
+        Level::Crisis => "may be in crisis",
+        Level::Concern => "may be struggling",
+        Level::SomeoneElse => "is worried that someone else may be at risk",
+    };
     let notice = engine.notice(
         Kind::Notice,
         format!(
-            "A member may need support in <#{}>: Lantern gave them crisis lines. {link}",
+            "A member {what} in <#{}>: Lantern gave them support lines. {link}",
             asked.channel
         ),
         &region,
     );
     if let Err(e) = send::post(http, serenity::ChannelId::new(channel), &notice).await {
         tracing::warn!(guild, channel, "moderator alert not delivered: {e}");
+    }
+}
+
+/// Emergency and crisis replies always alert the moderators; concern and someone-else replies
+/// alert unless the server turned `concern_alerts` off.
+pub fn should_alert(level: Level, settings: &ServerSettings) -> bool {
+    match level {
+        Level::Emergency | Level::Crisis => true,
+        Level::Concern | Level::SomeoneElse => settings.concern_alerts,
     }
 }
 
@@ -213,7 +238,7 @@ pub async fn ask(
     };
     let settings = data.settings(asked.guild).await;
     let handled = handle_question(data, &asked, &settings, Instant::now());
-    let ephemeral = if handled.crisis {
+    let ephemeral = if handled.crisis.is_some() {
         !settings.crisis_public
     } else if handled.outcome.is_none() {
         true
@@ -221,11 +246,11 @@ pub async fn ask(
         private.unwrap_or(settings.private_by_default)
     };
     send::respond_rendered(ctx, &handled.reply.messages, ephemeral, handled.buttons).await?;
-    if handled.crisis
+    if let Some(level) = handled.crisis
         && let Some(guild) = asked.guild
     {
         let link = format!("https://discord.com/channels/{guild}/{}", asked.channel);
-        alert(ctx.http(), data, &settings, &asked, link).await;
+        alert(ctx.http(), data, &settings, &asked, level, link).await;
     }
     record(data, &asked, &settings, &handled);
     Ok(())

@@ -102,14 +102,14 @@ async fn on_message(
     if !handled.silent {
         send::reply_to_message(http, message, &handled.reply.messages, handled.buttons).await?;
     }
-    if handled.crisis
+    if let Some(level) = handled.crisis
         && let Some(guild) = asked.guild
     {
         let link = format!(
             "https://discord.com/channels/{guild}/{}/{}",
             asked.channel, message.id
         );
-        commands::alert(http, data, &settings, &asked, link).await;
+        commands::alert(http, data, &settings, &asked, level, link).await;
     }
     commands::record(data, &asked, &settings, &handled);
     Ok(())

@@ -32,6 +32,9 @@ pub enum Setting {
     /// Crisis replies to /ask visible to the channel.
     #[name = "crisis_public"]
     CrisisPublic,
+    /// Alerts for concern and someone-else replies too.
+    #[name = "concern_alerts"]
+    ConcernAlerts,
     /// Store question text for stats.
     #[name = "logging"]
     Logging,
@@ -179,6 +182,13 @@ pub fn apply(
                 on_off(settings.crisis_public)
             )
         }
+        Setting::ConcernAlerts => {
+            settings.concern_alerts = switch(value)?;
+            format!(
+                "Alerts for concern and someone-else replies: {} (emergency and crisis replies always alert).",
+                on_off(settings.concern_alerts)
+            )
+        }
         Setting::Logging => {
             settings.logging = switch(value)?;
             format!(
@@ -259,6 +269,7 @@ pub fn describe(s: &ServerSettings, default_region: &str) -> String {
         format!("channel_cap_per_minute: {}", s.channel_cap_per_minute),
         format!("private_by_default: {}", on_off(s.private_by_default)),
         format!("crisis_public: {}", on_off(s.crisis_public)),
+        format!("concern_alerts: {}", on_off(s.concern_alerts)),
         format!("logging: {}", on_off(s.logging)),
         format!("retention_days: {}", s.retention_days),
         format!(
@@ -364,6 +375,6 @@ mod tests {
         let text = describe(&ServerSettings::default(), "US");
         assert!(text.contains("region: US (default)"));
         assert!(text.contains("mention_channels: all"));
-        assert_eq!(text.lines().count(), 12);
+        assert_eq!(text.lines().count(), 13);
     }
 }

@@ -196,9 +196,10 @@ impl Data {
     /// reloads). Crises and empty messages are answered afresh: they are cheap and never cached.
     pub fn reply(&self, engine: &Engine, screened: Screened, ctx: &Context) -> Arc<Rendered> {
         let key = match &screened {
-            Screened::Ordinary(q) | Screened::MedicalAdvice(q) => {
-                (q.text().to_string(), ctx.region.clone(), ctx.results)
-            }
+            Screened::Ordinary(q)
+            | Screened::MedicalAdvice(q, _)
+            | Screened::Topic(q)
+            | Screened::HarmReduction(q) => (q.text().to_string(), ctx.region.clone(), ctx.results),
             Screened::Crisis(_) | Screened::Empty => {
                 return Arc::new(Rendered::of(&engine.reply(screened, ctx, 0)));
             }

@@ -1,8 +1,10 @@
-//! Evaluation cases for the shipped library (the format of `dev-questions.toml`): each case is a
-//! question, the label the engine should give it, and evidence phrases a good passage contains.
-//! Reports Recall@1, Recall@3, MRR (first evidence passage in the top 10), label accuracy, and
-//! whether every reply carried the disclaimer, listing every miss.
+//! Evaluation cases (the format of `dev-questions.toml`): each case is a message, the label the
+//! engine should give it, and evidence phrases a good passage contains. Reports Recall@1,
+//! Recall@3, MRR (first evidence passage in the top 10), label accuracy, per-label precision and
+//! recall with the confusion matrix (for the safety screen's tiers), and whether every reply
+//! carried the disclaimer, listing every miss.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -11,29 +13,76 @@ use serde::Deserialize;
 use crate::engine::{Context, Engine};
 use crate::problem::{Problem, read_utf8};
 use crate::render;
-use crate::safety::Screened;
+use crate::safety::{Advice, Level, Screened};
 
-/// The label a case expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// The label a case expects (and, for the screen's own labels, the label a reply gets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Label {
     /// Quotes from the library.
     Answer,
-    /// Crisis reply.
+    /// Nothing relevant in the library.
+    NoMatch,
+    /// Any danger tier (emergency, crisis, concern, someone else).
     Crisis,
     /// Medical-advice refusal.
     MedicalAdvice,
-    /// Nothing relevant in the library.
-    NoMatch,
+    /// An overdose or someone not breathing now.
+    Emergency,
+    /// Passive ideation, hopelessness, burden, farewells.
+    Concern,
+    /// Someone else at risk.
+    SomeoneElse,
+    /// A question about suicide, self-harm or overdose: lines first, then an answer.
+    Topic,
+    /// A diagnosis request, declined.
+    Diagnosis,
+    /// How to use or get naloxone.
+    HarmReduction,
+    /// Not danger and not medical advice: an answer or "not in the library" are both right.
+    Ordinary,
+    /// Like `ordinary`, for idioms that sound like danger ("this exam is killing me").
+    OffTopic,
 }
 
 impl Label {
-    fn name(self) -> &'static str {
+    /// The name used in case files and reports.
+    pub fn name(self) -> &'static str {
         match self {
             Label::Answer => "answer",
+            Label::NoMatch => "no_match",
             Label::Crisis => "crisis",
             Label::MedicalAdvice => "medical_advice",
-            Label::NoMatch => "no_match",
+            Label::Emergency => "emergency",
+            Label::Concern => "concern",
+            Label::SomeoneElse => "someone_else",
+            Label::Topic => "topic",
+            Label::Diagnosis => "diagnosis",
+            Label::HarmReduction => "harm_reduction",
+            Label::Ordinary => "ordinary",
+            Label::OffTopic => "off_topic",
+        }
+    }
+
+    /// Any danger tier.
+    pub fn is_danger(self) -> bool {
+        matches!(
+            self,
+            Label::Crisis | Label::Emergency | Label::Concern | Label::SomeoneElse
+        )
+    }
+
+    /// A medical-advice or diagnosis refusal.
+    pub fn is_medical(self) -> bool {
+        matches!(self, Label::MedicalAdvice | Label::Diagnosis)
+    }
+
+    /// Whether a reply labelled `got` is right for a case that expects `self`.
+    pub fn accepts(self, got: Label) -> bool {
+        match self {
+            Label::Crisis => got.is_danger(),
+            Label::Ordinary | Label::OffTopic => matches!(got, Label::Answer | Label::NoMatch),
+            expected => expected == got,
         }
     }
 }
@@ -49,6 +98,9 @@ pub struct Case {
     /// Phrases one of which a good passage contains (answer cases).
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// What kind of message it is (free text, for reading the report).
+    #[serde(default)]
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +134,8 @@ pub struct Report {
     pub labels_right: usize,
     /// Replies whose every message ended with the disclaimer.
     pub with_disclaimer: usize,
+    /// (expected, got) → cases.
+    pub confusion: BTreeMap<(Label, Label), usize>,
     /// One line per miss.
     pub misses: Vec<String>,
 }
@@ -108,6 +162,134 @@ impl Report {
         ratio(self.labels_right, self.cases)
     }
 
+    /// Cases expecting a label.
+    pub fn expected(&self, label: Label) -> usize {
+        self.confusion
+            .iter()
+            .filter(|((e, _), _)| *e == label)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Share of cases matching `expected` whose reply matches `got` (0 when there are none).
+    pub fn share(&self, expected: impl Fn(Label) -> bool, got: impl Fn(Label) -> bool) -> f64 {
+        let (mut all, mut hit) = (0, 0);
+        for ((e, g), n) in &self.confusion {
+            if expected(*e) {
+                all += n;
+                if got(*g) {
+                    hit += n;
+                }
+            }
+        }
+        ratio(hit, all)
+    }
+
+    /// Danger cases (any tier) answered with a danger reply (any tier).
+    pub fn crisis_recall(&self) -> f64 {
+        self.share(Label::is_danger, Label::is_danger)
+    }
+
+    /// Medical-advice and diagnosis cases answered with a refusal.
+    pub fn medical_recall(&self) -> f64 {
+        self.share(Label::is_medical, Label::is_medical)
+    }
+
+    /// Ordinary, off-topic and answer cases screened as danger or medical advice.
+    pub fn false_alarms(&self) -> usize {
+        self.confusion
+            .iter()
+            .filter(|((e, g), _)| {
+                matches!(
+                    e,
+                    Label::Ordinary | Label::OffTopic | Label::Answer | Label::NoMatch
+                ) && (g.is_danger() || g.is_medical())
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    fn labels_table(&self) -> String {
+        let mut s = String::new();
+        let expected: BTreeSet<Label> = self.confusion.keys().map(|(e, _)| *e).collect();
+        let got: BTreeSet<Label> = self.confusion.keys().map(|(_, g)| *g).collect();
+        if expected.len() <= 4
+            && got.iter().all(|g| {
+                matches!(
+                    g,
+                    Label::Answer | Label::NoMatch | Label::Crisis | Label::MedicalAdvice
+                )
+            })
+        {
+            return s;
+        }
+        let _ = writeln!(
+            s,
+            "per label (precision: of replies with the label, right; recall: of cases, right):"
+        );
+        for label in expected.union(&got) {
+            let cases = self.expected(*label);
+            let right: usize = self
+                .confusion
+                .iter()
+                .filter(|((e, g), _)| e == label && e.accepts(*g))
+                .map(|(_, n)| n)
+                .sum();
+            let replies: usize = self
+                .confusion
+                .iter()
+                .filter(|((_, g), _)| g == label)
+                .map(|(_, n)| n)
+                .sum();
+            let replies_right: usize = self
+                .confusion
+                .iter()
+                .filter(|((e, g), _)| g == label && e.accepts(*g))
+                .map(|(_, n)| n)
+                .sum();
+            let _ = writeln!(
+                s,
+                "  {:<15} cases {:>4}  recall {:>6}  replies {:>4}  precision {:>6}",
+                label.name(),
+                cases,
+                if cases > 0 {
+                    format!("{:.3}", ratio(right, cases))
+                } else {
+                    "-".into()
+                },
+                replies,
+                if replies > 0 {
+                    format!("{:.3}", ratio(replies_right, replies))
+                } else {
+                    "-".into()
+                },
+            );
+        }
+        let _ = writeln!(
+            s,
+            "danger recall (any tier): {:.3}; medical-advice recall: {:.3}; ordinary, off-topic or answer cases screened as danger or medical advice: {}",
+            self.crisis_recall(),
+            self.medical_recall(),
+            self.false_alarms()
+        );
+        let _ = writeln!(s, "confusion (rows expected, columns got):");
+        let cols: Vec<Label> = got.iter().copied().collect();
+        let _ = write!(s, "  {:<15}", "");
+        for c in &cols {
+            let _ = write!(s, " {:>8}", &c.name()[..c.name().len().min(8)]);
+        }
+        let _ = writeln!(s);
+        for e in &expected {
+            let _ = write!(s, "  {:<15}", e.name());
+            for c in &cols {
+                let n = self.confusion.get(&(*e, *c)).copied().unwrap_or(0);
+                let _ = write!(s, " {:>8}", n);
+            }
+            let _ = writeln!(s);
+        }
+        s
+    }
+
     /// The report as printed by `lantern eval`.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
@@ -131,6 +313,7 @@ impl Report {
             "disclaimer: {}/{} replies",
             self.with_disclaimer, self.cases
         );
+        s.push_str(&self.labels_table());
         if self.misses.is_empty() {
             let _ = writeln!(s, "misses: none");
         } else {
@@ -166,28 +349,44 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
     for case in cases {
         let screened = engine.safety.screen(&case.q);
         let question = match &screened {
-            Screened::Ordinary(q) | Screened::MedicalAdvice(q) => Some(q),
+            Screened::Ordinary(q)
+            | Screened::MedicalAdvice(q, _)
+            | Screened::Topic(q)
+            | Screened::HarmReduction(q) => Some(q),
             _ => None,
         };
         let retrieved = question.map(|q| engine.retrieve(q, 10));
         let label = match &screened {
-            Screened::Crisis(_) => Label::Crisis,
-            Screened::MedicalAdvice(_) => Label::MedicalAdvice,
+            Screened::Crisis(c) => match c.level {
+                Level::Emergency => Label::Emergency,
+                Level::Crisis => Label::Crisis,
+                Level::Concern => Label::Concern,
+                Level::SomeoneElse => Label::SomeoneElse,
+            },
+            Screened::MedicalAdvice(_, Advice::Medication) => Label::MedicalAdvice,
+            Screened::MedicalAdvice(_, Advice::Diagnosis) => Label::Diagnosis,
+            Screened::Topic(_) => Label::Topic,
+            Screened::HarmReduction(_) => Label::HarmReduction,
             Screened::Empty => Label::NoMatch,
             Screened::Ordinary(_) => match &retrieved {
                 Some(found) if engine.retrieval.is_relevant(found) => Label::Answer,
                 _ => Label::NoMatch,
             },
         };
-        if label == case.expect {
+        *r.confusion.entry((case.expect, label)).or_default() += 1;
+        if case.expect.accepts(label) {
             r.labels_right += 1;
         } else {
             let coverage = retrieved.as_ref().map_or(0.0, |f| f.coverage);
             r.misses.push(format!(
-                "{:?}: expected {}, got {} (coverage {coverage:.2})",
+                "{:?}: expected {}, got {} (coverage {coverage:.2}){}",
                 case.q,
                 case.expect.name(),
-                label.name()
+                label.name(),
+                case.category
+                    .as_deref()
+                    .map(|c| format!(" [{c}]"))
+                    .unwrap_or_default()
             ));
         }
         if case.expect == Label::Answer {

@@ -53,6 +53,9 @@ pub struct ServerSettings {
     pub private_by_default: bool,
     /// Crisis replies to `/ask` are public (by default they are ephemeral).
     pub crisis_public: bool,
+    /// Moderators are also alerted to concern and someone-else replies (emergency and crisis
+    /// replies always alert).
+    pub concern_alerts: bool,
     /// Store question text (for "unanswered questions" in stats).
     pub logging: bool,
     /// Logged question text is deleted after this many days.
@@ -74,6 +77,7 @@ impl Default for ServerSettings {
             channel_cap_per_minute: 20,
             private_by_default: false,
             crisis_public: false,
+            concern_alerts: true,
             logging: false,
             retention_days: 30,
             moderator_role: None,

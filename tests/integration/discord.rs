@@ -159,6 +159,7 @@ fn setting_index(name: &str) -> i64 {
         "channel_cap_per_minute",
         "private_by_default",
         "crisis_public",
+        "concern_alerts",
         "logging",
         "retention_days",
         "moderator_role",
@@ -375,6 +376,119 @@ async fn crisis_by_mention_is_a_short_public_reply_with_an_alert_linking_the_mes
         "jump link"
     );
     assert!(!alert.content().unwrap().contains("breathing"));
+    bot.stop().await;
+}
+
+/// Waits for the next alert posted after `seen` alerts, or `None` when none comes.
+async fn next_alert(si: &StandIn, seen: usize) -> Option<String> {
+    let route = format!("/channels/{ALERT_CHANNEL}/messages");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        let alerts: Vec<Recorded> = si
+            .requests()
+            .into_iter()
+            .filter(|r| r.is("POST", &route))
+            .collect();
+        if let Some(a) = alerts.get(seen) {
+            assert_safe(&a.body);
+            return a.content().map(str::to_string);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_danger_tier_gets_its_own_reply_and_alert() {
+    let (si, bot, _dir) = started().await;
+    set(&si, "alert_channel", &format!("<#{ALERT_CHANNEL}>")).await;
+
+    // A concern: warm, lines first, an invitation to reach out; an alert by default.
+    let r = ask(
+        &si,
+        "honestly everyone would be better off without me",
+        member(21),
+    )
+    .await;
+    assert_safe(r.message_body());
+    let content = r.content().unwrap();
+    assert!(
+        content.starts_with("It sounds like things are really heavy"),
+        "{content}"
+    );
+    assert!(content.contains("988"), "{content}");
+    assert!(content.contains("moderators"), "{content}");
+    assert!(!content.contains("couldn't find"), "{content}");
+    let alert = next_alert(&si, 0)
+        .await
+        .expect("a concern alerts the moderators");
+    assert!(alert.contains("may be struggling"), "{alert}");
+    assert!(
+        !alert.contains("better off"),
+        "never the member's words: {alert}"
+    );
+
+    // An emergency by mention: the emergency number first, the overdose lines, the sourced
+    // harm-reduction line.
+    let msg = si.message(
+        &format!(
+            "{} my roommate took a whole bottle of pills and her lips are blue",
+            si.bot_mention()
+        ),
+        member(22),
+        true,
+    );
+    si.dispatch("MESSAGE_CREATE", msg).await;
+    let route = format!("/channels/{CHANNEL_ID}/messages");
+    let reply = si
+        .wait_for(
+            |r| r.is("POST", &route) && r.content().is_some_and(|c| c.contains("naloxone")),
+            T,
+        )
+        .await
+        .expect("an emergency reply");
+    assert_safe(&reply.body);
+    let content = reply.content().unwrap();
+    assert!(
+        content.lines().next().unwrap().contains("call 911 now"),
+        "{content}"
+    );
+    assert!(content.contains("Poison Control"), "{content}");
+    assert!(content.contains("Source: SAMHSA"), "{content}");
+    let alert = next_alert(&si, 1)
+        .await
+        .expect("an emergency alerts the moderators");
+    assert!(alert.contains("medical emergency"), "{alert}");
+    assert!(!alert.contains("bottle"), "{alert}");
+
+    // Someone else at risk: the reply speaks to the helper.
+    let r = ask(
+        &si,
+        "my friend keeps saying she wants to die and i dont know what to do",
+        member(23),
+    )
+    .await;
+    assert_safe(r.message_body());
+    let content = r.content().unwrap();
+    assert!(
+        content.starts_with("It's good that you're looking out for them"),
+        "{content}"
+    );
+    assert!(content.contains("988"), "{content}");
+    let alert = next_alert(&si, 2)
+        .await
+        .expect("someone else at risk alerts the moderators");
+    assert!(alert.contains("someone else may be at risk"), "{alert}");
+
+    // With concern alerts off, a concern still gets its reply but no alert.
+    set(&si, "concern_alerts", "off").await;
+    let r = ask(&si, "i feel like such a burden to everyone", member(24)).await;
+    assert!(
+        r.content()
+            .unwrap()
+            .starts_with("It sounds like things are really heavy")
+    );
+    assert!(next_alert(&si, 3).await.is_none(), "concern alerts are off");
     bot.stop().await;
 }
 

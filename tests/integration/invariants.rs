@@ -23,6 +23,20 @@ fn message() -> impl Strategy<Value = String> {
         Just("overdosed".to_string()),
         Just("methadone dose".to_string()),
         Just("'kill the pain' mean".to_string()),
+        Just("i just want to sleep forever".to_string()),
+        Just("k i l l myself".to_string()),
+        Just("d3ad".to_string()),
+        Just("s*icide".to_string()),
+        Just("my friend says she wants to die".to_string()),
+        Just("everyone would be better off without me".to_string()),
+        Just("not breathing, lips are blue".to_string()),
+        Just("no quiero seguir viviendo".to_string()),
+        Just("how do i use narcan".to_string()),
+        Just("do i have ptsd".to_string()),
+        Just("is suicide more common with ptsd?".to_string()),
+        Just("can i double up on my subs".to_string()),
+        Just("||spoiler||".to_string()),
+        Just("💊🔪🪢".to_string()),
         Just("@everyone".to_string()),
         Just("<@123456789012345678>".to_string()),
         Just("<@&42>".to_string()),
@@ -55,7 +69,7 @@ fn region() -> impl Strategy<Value = String> {
 }
 
 /// Checks everything a sent reply must satisfy.
-fn check_reply(reply: &Reply) {
+pub fn check_reply(reply: &Reply) {
     let disclaimer = reply.disclaimer().text();
     assert!(disclaimer.contains("not medical advice"));
     let messages = render::discord(reply);
@@ -85,6 +99,13 @@ fn check_reply(reply: &Reply) {
     }
     let library = &engine().library;
     for e in reply.excerpts() {
+        for s in lantern::sentence::split(&e.quote) {
+            assert!(
+                !lantern::safety::dosing::is_dosing(&e.quote[s.clone()]),
+                "a dosing sentence was quoted: {}",
+                e.quote
+            );
+        }
         let doc = library
             .documents
             .iter()

@@ -5,4 +5,5 @@ mod common;
 mod discord;
 mod invariants;
 mod library;
+mod safety;
 mod standin;

@@ -1,0 +1,523 @@
+//! Word classes: named lists of words and phrases (`safety.toml`), compiled into one table of
+//! words with their regular inflections, and matched against a normalised message to find where
+//! each class occurs ("marks"). Phrases are words separated by spaces; `a|b` accepts either word;
+//! `*` skips up to four words; `#num` is any number, `#big` one of ten or more, `#year` a year;
+//! `=word` takes the word exactly, without inflections. Matching is linear: each word starts at most the phrases that begin with it.
+
+use std::collections::HashMap;
+
+use super::normalize::{JOINED, NUMBER, Normalized, Normalizer, WILDCARD};
+
+/// Most words a `*` skips.
+const GAP: usize = 4;
+/// Id of the `#num` pseudo-word.
+const NUM: u32 = u32::MAX;
+/// Id of the `#year` pseudo-word (a number from 1900 to 2099).
+const YEAR: u32 = u32::MAX - 1;
+/// Id of the `#big` pseudo-word (a number of ten or more: "took 30", "sixty tablets").
+const BIG: u32 = u32::MAX - 2;
+
+/// A class of words, by index in [`Lexicon::classes`].
+pub type ClassId = u16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    /// Any of these words.
+    Words(Vec<u32>),
+    /// Up to [`GAP`] words.
+    Gap,
+}
+
+#[derive(Debug, Clone)]
+struct Phrase {
+    class: ClassId,
+    slots: Vec<Slot>,
+}
+
+/// Where a class occurs in a message: token range `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// The class.
+    pub class: ClassId,
+    /// First token.
+    pub start: usize,
+    /// One past the last token.
+    pub end: usize,
+}
+
+/// The compiled classes.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    /// Class names, by id.
+    pub classes: Vec<String>,
+    /// Every inflected form → base word ids.
+    forms: HashMap<Box<str>, Vec<u32>>,
+    /// Base words by id (for wildcard and typo matching).
+    words: Vec<Box<str>>,
+    /// Base words long enough for typo tolerance, by their first two letters.
+    fuzzy: HashMap<[u8; 2], Vec<u32>>,
+    phrases: Vec<Phrase>,
+    /// Phrase indices by first word id.
+    by_first: HashMap<u32, Vec<usize>>,
+    /// Phrases with their spaces removed ("killmyself"), for words spelled out letter by letter
+    /// and joined, where the spaces between words are lost too.
+    squashed: Vec<(Box<str>, ClassId)>,
+}
+
+/// Shortest squashed phrase looked for inside a spelled-out word.
+const SQUASHED_MIN: usize = 4;
+
+/// Words at least this long are matched with one typo (same first two letters).
+const FUZZY_MIN: usize = 6;
+
+/// A phrase that cannot be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadPhrase(pub String);
+
+impl Lexicon {
+    /// The id of a class, adding it if new.
+    pub fn class(&mut self, name: &str) -> ClassId {
+        if let Some(i) = self.classes.iter().position(|c| c == name) {
+            return i as ClassId;
+        }
+        self.classes.push(name.to_string());
+        (self.classes.len() - 1) as ClassId
+    }
+
+    /// The id of a class, if it exists.
+    pub fn find_class(&self, name: &str) -> Option<ClassId> {
+        self.classes
+            .iter()
+            .position(|c| c == name)
+            .map(|i| i as ClassId)
+    }
+
+    fn word_id(&mut self, word: &str, exact: bool) -> u32 {
+        let id = match self.words.iter().position(|w| &**w == word) {
+            Some(i) => i as u32,
+            None => {
+                self.words.push(word.into());
+                (self.words.len() - 1) as u32
+            }
+        };
+        let forms = if exact {
+            vec![word.to_string()]
+        } else {
+            inflections(word)
+        };
+        for f in forms {
+            let ids = self.forms.entry(f.into_boxed_str()).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        id
+    }
+
+    /// Adds a phrase to a class; the normaliser reads its words as it reads messages.
+    pub fn add(
+        &mut self,
+        class: ClassId,
+        phrase: &str,
+        normalizer: &Normalizer,
+    ) -> Result<(), BadPhrase> {
+        let mut slots = Vec::new();
+        for part in phrase.split_whitespace() {
+            if part == "*" {
+                slots.push(Slot::Gap);
+                continue;
+            }
+            let pseudo = match part {
+                "#num" => Some(NUM),
+                "#year" => Some(YEAR),
+                "#big" => Some(BIG),
+                _ => None,
+            };
+            if let Some(id) = pseudo {
+                slots.push(Slot::Words(vec![id]));
+                continue;
+            }
+            let (exact, part) = match part.strip_prefix('=') {
+                Some(p) => (true, p),
+                None => (false, part),
+            };
+            let alternatives: Vec<&str> = part.split('|').collect();
+            if alternatives.len() > 1 {
+                let mut ids = Vec::new();
+                for a in alternatives {
+                    let n = normalizer.normalize(a);
+                    if n.tokens.len() != 1 {
+                        return Err(BadPhrase(format!(
+                            "`{a}` in `{phrase}`: an alternative must be one word"
+                        )));
+                    }
+                    let word = n.form(&n.tokens[0]).to_string();
+                    ids.push(self.word_id(&word, exact));
+                }
+                slots.push(Slot::Words(ids));
+                continue;
+            }
+            let n = normalizer.normalize(part);
+            if n.tokens.is_empty() {
+                return Err(BadPhrase(format!("`{part}` in `{phrase}` has no word")));
+            }
+            for t in &n.tokens {
+                if t.flags & NUMBER != 0 {
+                    slots.push(Slot::Words(vec![NUM]));
+                    continue;
+                }
+                let w = n.form(t).to_string();
+                slots.push(Slot::Words(vec![self.word_id(&w, exact)]));
+            }
+        }
+        if !matches!(slots.first(), Some(Slot::Words(_))) || matches!(slots.last(), Some(Slot::Gap))
+        {
+            return Err(BadPhrase(format!(
+                "`{phrase}`: a phrase starts and ends with a word"
+            )));
+        }
+        let squashed: Option<String> = slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Words(ids) if ids[0] < BIG => Some(&*self.words[ids[0] as usize]),
+                _ => None,
+            })
+            .collect();
+        if let Some(sq) = squashed
+            && sq.len() >= SQUASHED_MIN
+        {
+            self.squashed.push((sq.into_boxed_str(), class));
+        }
+        let index = self.phrases.len();
+        if let Some(Slot::Words(first)) = slots.first() {
+            for id in first {
+                self.by_first.entry(*id).or_default().push(index);
+            }
+        }
+        self.phrases.push(Phrase { class, slots });
+        Ok(())
+    }
+
+    /// Builds the typo-tolerance table; call once all phrases are added.
+    pub fn finish(&mut self) {
+        self.fuzzy.clear();
+        for (i, w) in self.words.iter().enumerate() {
+            let b = w.as_bytes();
+            if b.len() >= FUZZY_MIN && b.iter().all(u8::is_ascii_lowercase) {
+                self.fuzzy.entry([b[0], b[1]]).or_default().push(i as u32);
+            }
+        }
+    }
+
+    /// Each token's word ids: its form, else its other reading, else a wildcard or one-typo
+    /// match against the lexicon's words.
+    pub fn resolve(&self, n: &Normalized) -> Vec<Vec<u32>> {
+        n.tokens
+            .iter()
+            .map(|t| {
+                let form = n.form(t);
+                if t.flags & NUMBER != 0 {
+                    let value = form.replace(',', "").parse::<f64>().unwrap_or(0.0);
+                    let mut ids = vec![NUM];
+                    if value >= 10.0 {
+                        ids.push(BIG);
+                    }
+                    if form.len() == 4 && (1900.0..2100.0).contains(&value) {
+                        ids.push(YEAR);
+                    }
+                    return ids;
+                }
+                if let Some(ids) = self.forms.get(form) {
+                    return ids.clone();
+                }
+                if let Some(ids) = n.alt(t).and_then(|a| self.forms.get(a)) {
+                    return ids.clone();
+                }
+                if t.flags & WILDCARD != 0 {
+                    return self.wildcard(form);
+                }
+                let found = self.one_typo(form);
+                match n.alt(t) {
+                    Some(a) if found.is_empty() => self.one_typo(a),
+                    _ => found,
+                }
+            })
+            .collect()
+    }
+
+    fn wildcard(&self, pattern: &str) -> Vec<u32> {
+        let p = pattern.as_bytes();
+        let letters = p.iter().filter(|&&b| b != b'?').count();
+        if letters < 2 {
+            return Vec::new();
+        }
+        self.forms
+            .iter()
+            .filter(|(f, _)| {
+                let f = f.as_bytes();
+                f.len() == p.len() && f.iter().zip(p).all(|(a, b)| *b == b'?' || a == b)
+            })
+            .flat_map(|(_, ids)| ids.iter().copied())
+            .take(4)
+            .collect()
+    }
+
+    fn one_typo(&self, word: &str) -> Vec<u32> {
+        let b = word.as_bytes();
+        if b.len() < FUZZY_MIN || !b.iter().all(u8::is_ascii_lowercase) {
+            return Vec::new();
+        }
+        let Some(candidates) = self.fuzzy.get(&[b[0], b[1]]) else {
+            return Vec::new();
+        };
+        candidates
+            .iter()
+            .copied()
+            .filter(|&id| within_one_edit(b, self.words[id as usize].as_bytes()))
+            .collect()
+    }
+
+    /// Every occurrence of every class in the message.
+    pub fn marks(&self, n: &Normalized, ids: &[Vec<u32>]) -> Vec<Mark> {
+        let mut marks = Vec::new();
+        for (i, t) in n.tokens.iter().enumerate() {
+            if t.flags & JOINED == 0 {
+                continue;
+            }
+            let form = n.form(t);
+            for (sq, class) in &self.squashed {
+                let m = Mark {
+                    class: *class,
+                    start: i,
+                    end: i + 1,
+                };
+                if form.contains(&**sq) && !marks.contains(&m) {
+                    marks.push(m);
+                }
+            }
+        }
+        for (i, first) in ids.iter().enumerate() {
+            for id in first {
+                let Some(list) = self.by_first.get(id) else {
+                    continue;
+                };
+                for &p in list {
+                    let phrase = &self.phrases[p];
+                    let sentence = n.tokens[i].sentence;
+                    if let Some(end) = match_slots(&phrase.slots[1..], ids, n, i + 1, sentence) {
+                        let m = Mark {
+                            class: phrase.class,
+                            start: i,
+                            end,
+                        };
+                        if !marks.contains(&m) {
+                            marks.push(m);
+                        }
+                    }
+                }
+            }
+        }
+        marks.sort_by_key(|m| (m.start, m.end));
+        marks
+    }
+}
+
+/// Where the phrase's remaining slots end when they match from token `at`, within one sentence.
+fn match_slots(
+    slots: &[Slot],
+    ids: &[Vec<u32>],
+    n: &Normalized,
+    at: usize,
+    sentence: u32,
+) -> Option<usize> {
+    let Some((slot, rest)) = slots.split_first() else {
+        return Some(at);
+    };
+    match slot {
+        Slot::Gap => (0..=GAP).find_map(|skip| {
+            let next = at + skip;
+            if next > ids.len() || (skip > 0 && n.tokens[next - 1].sentence != sentence) {
+                return None;
+            }
+            match_slots(rest, ids, n, next, sentence)
+        }),
+        Slot::Words(want) => {
+            let token = n.tokens.get(at)?;
+            if token.sentence != sentence || !ids[at].iter().any(|id| want.contains(id)) {
+                return None;
+            }
+            match_slots(rest, ids, n, at + 1, sentence)
+        }
+    }
+}
+
+/// Whether two words are at most one edit apart (insertion, deletion, substitution or an
+/// adjacent transposition).
+fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    match (a.len(), b.len()) {
+        (0, _) | (_, 0) => a.len() + b.len() <= 1,
+        (x, y) if x == y => {
+            a[1..] == b[1..] || (x >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..])
+        }
+        (x, y) if x > y => a[1..] == *b,
+        _ => b[1..] == *a,
+    }
+}
+
+/// A word's regular English inflections (and g-dropping: "killin"), the word itself first.
+/// Irregular forms ("dying", "took") are listed in the configuration as words of their own.
+pub fn inflections(w: &str) -> Vec<String> {
+    let mut out = vec![w.to_string()];
+    if w.len() < 2 || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+        return out;
+    }
+    let b = w.as_bytes();
+    let last = b[b.len() - 1];
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    if last == b'e' {
+        let stem = &w[..w.len() - 1];
+        push(format!("{w}s"));
+        push(format!("{w}d"));
+        if let Some(root) = w.strip_suffix("ie") {
+            push(format!("{root}ying"));
+        } else {
+            push(format!("{stem}ing"));
+            push(format!("{stem}in"));
+        }
+    } else if last == b'y' && b.len() > 2 && !vowel(b[b.len() - 2]) {
+        let stem = &w[..w.len() - 1];
+        push(format!("{stem}ies"));
+        push(format!("{stem}ied"));
+        push(format!("{w}ing"));
+    } else {
+        let es = matches!(last, b's' | b'x' | b'z') || w.ends_with("ch") || w.ends_with("sh");
+        push(if es {
+            format!("{w}es")
+        } else {
+            format!("{w}s")
+        });
+        push(format!("{w}ed"));
+        push(format!("{w}ing"));
+        push(format!("{w}in"));
+        let short = b.len() >= 3
+            && !vowel(last)
+            && !matches!(last, b'w' | b'x' | b'y')
+            && vowel(b[b.len() - 2])
+            && !vowel(b[b.len() - 3]);
+        if short {
+            let c = last as char;
+            push(format!("{w}{c}ing"));
+            push(format!("{w}{c}in"));
+            push(format!("{w}{c}ed"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexicon(entries: &[(&str, &str)]) -> (Lexicon, Normalizer) {
+        let n = Normalizer::default();
+        let mut l = Lexicon::default();
+        for (class, phrase) in entries {
+            let c = l.class(class);
+            l.add(c, phrase, &n).unwrap();
+        }
+        l.finish();
+        (l, n)
+    }
+
+    fn found(entries: &[(&str, &str)], text: &str) -> Vec<(String, usize, usize)> {
+        let (l, n) = lexicon(entries);
+        let norm = n.normalize(text);
+        let ids = l.resolve(&norm);
+        l.marks(&norm, &ids)
+            .into_iter()
+            .map(|m| (l.classes[m.class as usize].clone(), m.start, m.end))
+            .collect()
+    }
+
+    #[test]
+    fn phrases_match_inflections_gaps_and_alternatives() {
+        let e = [
+            ("act", "kill|hurt myself"),
+            ("death", "sleep * forever"),
+            ("dose", "#num mg"),
+            ("exact", "=cut"),
+        ];
+        type Found<'a> = &'a [(&'a str, usize, usize)];
+        let cases: &[(&str, Found)] = &[
+            ("killing myself", &[("act", 0, 2)]),
+            ("killin myself", &[("act", 0, 2)]),
+            ("hurt myself", &[("act", 0, 2)]),
+            ("i wanna sleep and then never ever wake forever", &[]),
+            ("sleep for ever and forever", &[("death", 0, 5)]),
+            ("sleep forever", &[("death", 0, 2)]),
+            ("is 8mg a lot", &[("dose", 1, 3)]),
+            ("cutting", &[]),
+            ("cut", &[("exact", 0, 1)]),
+            ("kill. myself", &[]),
+            ("suicidal", &[]),
+        ];
+        for (text, expected) in cases {
+            let want: Vec<(String, usize, usize)> = expected
+                .iter()
+                .map(|(c, s, e)| (c.to_string(), *s, *e))
+                .collect();
+            assert_eq!(found(&e, text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn typos_and_wildcards_reach_long_words() {
+        let e = [("s", "suicidal"), ("m", "methadone"), ("k", "kill")];
+        assert_eq!(found(&e, "sucidal").len(), 1);
+        assert_eq!(found(&e, "suicidel").len(), 1);
+        assert_eq!(found(&e, "methadon").len(), 1);
+        assert_eq!(found(&e, "s*icidal").len(), 1);
+        assert_eq!(found(&e, "k*ll").len(), 1);
+        assert_eq!(found(&e, "kil").len(), 0, "short words need an exact match");
+        assert_eq!(found(&e, "mythical").len(), 0);
+    }
+
+    #[test]
+    fn one_edit() {
+        let cases = [
+            ("suicide", "suicide", true),
+            ("sucide", "suicide", true),
+            ("suicdie", "suicide", true),
+            ("suicida", "suicide", true),
+            ("suicideal", "suicide", false),
+            ("sicidx", "suicide", false),
+        ];
+        for (a, b, expected) in cases {
+            assert_eq!(
+                within_one_edit(a.as_bytes(), b.as_bytes()),
+                expected,
+                "{a} {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn inflections_cover_regular_forms() {
+        let i = inflections("cut");
+        assert!(i.contains(&"cutting".to_string()) && i.contains(&"cuts".to_string()));
+        assert!(inflections("die").contains(&"dying".to_string()));
+        assert!(inflections("hope").contains(&"hoping".to_string()));
+        assert!(inflections("bury").contains(&"buried".to_string()));
+        assert!(inflections("plan").contains(&"planned".to_string()));
+    }
+}

@@ -1,0 +1,459 @@
+//! The safety screen, run before anything else on every message. It reads the message the way a
+//! careful moderator would: through disguises ([`normalize`]), by concepts rather than fixed
+//! strings ([`lexicon`] word classes, [`rules`] over them), with negation, time and who is at
+//! risk. Its verdict, most serious first:
+//!
+//! - a danger, by tier: an *emergency* (overdose, not breathing), a *crisis* (active ideation, a
+//!   plan, self-harm now), a *concern* (passive ideation, hopelessness, burden, farewells), or
+//!   *someone else* at risk; also in Spanish, French, German, Portuguese and Italian;
+//! - a *topic* question about suicide, self-harm or overdose (answered with the lines first);
+//! - *harm reduction* (how to use or get naloxone);
+//! - a request for *medical advice* (doses, mixing, how to take, stopping, getting drugs) or a
+//!   *diagnosis*;
+//! - an ordinary question.
+//!
+//! The word classes and rules live in `config/safety.toml`, readable and extendable by a
+//! moderator. Only this module can make a [`Question`], so no code path can search the library,
+//! or compose an answer, for text that was not screened. [`dosing`] is the quote filter that
+//! keeps dosing sentences out of every reply.
+
+pub mod dosing;
+pub mod lexicon;
+pub mod normalize;
+pub mod rules;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::problem::Problem;
+use crate::text;
+use lexicon::Lexicon;
+use normalize::Normalizer;
+use rules::{Outcome, Rule, Special, Who};
+
+/// Longest question text kept for retrieval and display (the whole message is still screened).
+pub const MAX_QUESTION_CHARS: usize = 1000;
+
+/// A message that passed the screen as something to look up. Only [`SafetyRules::screen`] makes
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    text: String,
+}
+
+impl Question {
+    /// The question as the member wrote it (invisible characters removed, at most
+    /// [`MAX_QUESTION_CHARS`]).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// How serious a danger is; decides what the reply says first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// An overdose or someone not breathing now, or means at hand with a time.
+    Emergency,
+    /// Active ideation, a plan, or self-harm now.
+    Crisis,
+    /// Passive ideation, hopelessness, burden, farewell-like words without a plan.
+    Concern,
+    /// Another person is at risk; the reply speaks to the helper.
+    SomeoneElse,
+}
+
+impl Level {
+    /// The name used in `--json`, evaluation and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Emergency => "emergency",
+            Level::Crisis => "crisis",
+            Level::Concern => "concern",
+            Level::SomeoneElse => "someone_else",
+        }
+    }
+}
+
+/// Someone may be in danger: lines first, no library quotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crisis {
+    /// The tier.
+    pub level: Level,
+    /// The message's language when it was not English (`"es"`, `"fr"`, ...), for the reply.
+    pub language: Option<String>,
+}
+
+/// What kind of medical advice was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advice {
+    /// Doses, mixing, how to take, stopping, getting drugs.
+    Medication,
+    /// "Do I have ...?": a diagnosis.
+    Diagnosis,
+}
+
+/// The screen's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screened {
+    /// Someone may be in danger: lines first, no library quotes.
+    Crisis(Crisis),
+    /// A question about suicide, self-harm or overdose as a subject: answered from the library
+    /// with the crisis lines first.
+    Topic(Question),
+    /// How to use or get naloxone: the emergency number, the product's instructions, a
+    /// pharmacist; no "can't advise" wording.
+    HarmReduction(Question),
+    /// A request for medical advice or a diagnosis: declined plainly.
+    MedicalAdvice(Question, Advice),
+    /// An ordinary question for the library.
+    Ordinary(Question),
+    /// Nothing to answer (no words at all).
+    Empty,
+}
+
+/// A crisis reply in another language (the project's own words, in `safety.toml`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageReply {
+    /// The language's name, in English.
+    pub name: String,
+    /// First line of an emergency reply; `{emergency}` is the region's number.
+    pub emergency: String,
+    /// First line of a crisis reply; `{emergency}` is the region's number.
+    pub crisis: String,
+    /// Where to find a line in any country.
+    pub directory: String,
+    /// The closing line: an article bot, not a helpline.
+    pub last: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    normalise: NormaliseSpec,
+    classes: BTreeMap<String, Vec<toml::Spanned<String>>>,
+    rule: Vec<toml::Spanned<RuleSpec>>,
+    #[serde(default)]
+    language: BTreeMap<String, LanguageSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NormaliseSpec {
+    emoji: BTreeMap<String, String>,
+    expansions: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    outcome: String,
+    all: Vec<String>,
+    #[serde(default)]
+    unless: Vec<String>,
+    window: Option<usize>,
+    #[serde(default)]
+    speaker: bool,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    topic_if_asked: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageSpec {
+    reply: LanguageReply,
+    emergency: Vec<toml::Spanned<String>>,
+    crisis: Vec<toml::Spanned<String>>,
+}
+
+/// Classes the evaluator reads, which `safety.toml` must define.
+const SPECIAL: [&str; 11] = [
+    "member",
+    "mine",
+    "other",
+    "general",
+    "negator",
+    "contrast",
+    "past",
+    "present",
+    "mention_cue",
+    "slang",
+    "hypothetical",
+];
+
+/// The compiled screen.
+#[derive(Debug, Clone)]
+pub struct SafetyRules {
+    normalizer: Normalizer,
+    lexicon: Lexicon,
+    rules: Vec<Rule>,
+    special: Special,
+    languages: HashMap<String, LanguageReply>,
+}
+
+impl SafetyRules {
+    /// Parses `safety.toml`; `file` names it in errors. Every problem is reported, with its line.
+    pub fn parse(source: &str, file: &Path) -> Result<SafetyRules, Vec<Problem>> {
+        let f: File =
+            toml::from_str(source).map_err(|e| vec![Problem::from_toml(file, source, 1, &e)])?;
+        let mut problems = Vec::new();
+        let mut normalizer = Normalizer::default();
+        for (k, v) in &f.normalise.emoji {
+            let mut chars = k.chars().filter(|c| !matches!(c, '\u{FE00}'..='\u{FE0F}'));
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => {
+                    normalizer.emoji.insert(c, v.to_lowercase());
+                }
+                _ => problems.push(Problem::new(
+                    file,
+                    None,
+                    format!("[normalise] emoji: {k:?} must be one emoji"),
+                )),
+            }
+        }
+        for (k, v) in &f.normalise.expansions {
+            normalizer.expansions.insert(
+                k.to_lowercase(),
+                v.split_whitespace().map(str::to_lowercase).collect(),
+            );
+        }
+        let mut lexicon = Lexicon::default();
+        let mut add = |lexicon: &mut Lexicon, class: &str, list: &[toml::Spanned<String>]| {
+            let id = lexicon.class(class);
+            for phrase in list {
+                if let Err(e) = lexicon.add(id, phrase.get_ref(), &normalizer) {
+                    problems.push(Problem::at_span(file, source, 1, phrase.span(), e.0));
+                }
+            }
+        };
+        for (class, list) in &f.classes {
+            add(&mut lexicon, class, list);
+        }
+        let mut rules = Vec::new();
+        let mut languages = HashMap::new();
+        for (code, spec) in &f.language {
+            for (tier, list, outcome) in [
+                ("emergency", &spec.emergency, Outcome::Emergency),
+                ("crisis", &spec.crisis, Outcome::Crisis),
+            ] {
+                let class = format!("{code}_{tier}");
+                add(&mut lexicon, &class, list);
+                let id = lexicon.class(&class);
+                rules.push(Rule {
+                    all: vec![id],
+                    unless: Vec::new(),
+                    window: None,
+                    outcome,
+                    language: Some(code.clone()),
+                    speaker: true,
+                    message: false,
+                    topic_if_asked: false,
+                });
+            }
+            languages.insert(code.clone(), spec.reply.clone());
+        }
+        lexicon.finish();
+        for spanned in &f.rule {
+            let r = spanned.get_ref();
+            let mut class = |name: &String| {
+                let id = lexicon.find_class(name);
+                if id.is_none() {
+                    problems.push(Problem::at_span(
+                        file,
+                        source,
+                        1,
+                        spanned.span(),
+                        format!("rule names the class `{name}`, which [classes] does not define"),
+                    ));
+                }
+                id
+            };
+            let all: Vec<_> = r.all.iter().filter_map(&mut class).collect();
+            let unless: Vec<_> = r.unless.iter().filter_map(&mut class).collect();
+            let Some(outcome) = Outcome::parse(&r.outcome) else {
+                problems.push(Problem::at_span(
+                    file,
+                    source,
+                    1,
+                    spanned.span(),
+                    format!(
+                        "unknown outcome `{}` (emergency, crisis, concern, harm_reduction, medical_advice, diagnosis, topic)",
+                        r.outcome
+                    ),
+                ));
+                continue;
+            };
+            if r.all.is_empty() {
+                problems.push(Problem::at_span(
+                    file,
+                    source,
+                    1,
+                    spanned.span(),
+                    "a rule needs at least one class in `all`",
+                ));
+            }
+            let message = match r.scope.as_deref() {
+                None | Some("sentence") => false,
+                Some("message") => true,
+                Some(other) => {
+                    problems.push(Problem::at_span(
+                        file,
+                        source,
+                        1,
+                        spanned.span(),
+                        format!("unknown scope `{other}` (sentence or message)"),
+                    ));
+                    false
+                }
+            };
+            rules.push(Rule {
+                all,
+                unless,
+                window: r.window,
+                outcome,
+                language: None,
+                speaker: r.speaker,
+                message,
+                topic_if_asked: r.topic_if_asked,
+            });
+        }
+        let special = |name: &str| lexicon.find_class(name);
+        let ids: Vec<_> = SPECIAL.iter().map(|n| special(n)).collect();
+        for (name, id) in SPECIAL.iter().zip(&ids) {
+            if id.is_none() {
+                problems.push(Problem::new(
+                    file,
+                    None,
+                    format!("[classes] must define `{name}` (the screen reads it)"),
+                ));
+            }
+        }
+        if !rules
+            .iter()
+            .any(|r| r.outcome == Outcome::Crisis && r.language.is_none())
+        {
+            problems.push(Problem::new(file, None, "no crisis rule for English"));
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let id = |i: usize| ids[i].expect("checked above");
+        let special = Special {
+            member: id(0),
+            mine: id(1),
+            other: id(2),
+            general: id(3),
+            negator: id(4),
+            contrast: id(5),
+            past: id(6),
+            present: id(7),
+            cue: id(8),
+            slang: id(9),
+            hypothetical: id(10),
+        };
+        Ok(SafetyRules {
+            normalizer,
+            lexicon,
+            rules,
+            special,
+            languages,
+        })
+    }
+
+    /// The crisis reply texts for a language other than English.
+    pub fn language(&self, code: &str) -> Option<&LanguageReply> {
+        self.languages.get(code)
+    }
+
+    /// Screens a message. Total: any text gets a verdict, nothing panics; linear in its length.
+    pub fn screen(&self, message: &str) -> Screened {
+        let normalized = self.normalizer.normalize(message);
+        let ids = self.lexicon.resolve(&normalized);
+        let marks = self.lexicon.marks(&normalized, &ids);
+        let finding = rules::evaluate(
+            &self.rules,
+            &self.special,
+            &self.lexicon,
+            &normalized,
+            &marks,
+        );
+        if let Some(f) = &finding {
+            let level = match (f.outcome, f.who) {
+                (Outcome::Emergency, _) => Some(Level::Emergency),
+                (Outcome::Crisis | Outcome::Concern, Who::Other) => Some(Level::SomeoneElse),
+                (Outcome::Crisis, _) => Some(Level::Crisis),
+                (Outcome::Concern, _) => Some(Level::Concern),
+                _ => None,
+            };
+            if let Some(level) = level {
+                return Screened::Crisis(Crisis {
+                    level,
+                    language: f.language.clone(),
+                });
+            }
+        }
+        let visible = text::visible(message);
+        if text::words(&visible).next().is_none() && finding.is_none() {
+            return Screened::Empty;
+        }
+        let question = Question {
+            text: truncate_chars(visible.trim(), MAX_QUESTION_CHARS),
+        };
+        match finding.map(|f| f.outcome) {
+            Some(Outcome::Topic) => Screened::Topic(question),
+            Some(Outcome::HarmReduction) => Screened::HarmReduction(question),
+            Some(Outcome::MedicalAdvice) => Screened::MedicalAdvice(question, Advice::Medication),
+            Some(Outcome::Diagnosis) => Screened::MedicalAdvice(question, Advice::Diagnosis),
+            _ => Screened::Ordinary(question),
+        }
+    }
+
+    /// The classes found in a message, for `lantern screen --explain` and tests: each class
+    /// name with the words it covered.
+    pub fn explain(&self, message: &str) -> Vec<(String, String)> {
+        let n = self.normalizer.normalize(message);
+        let ids = self.lexicon.resolve(&n);
+        self.lexicon
+            .marks(&n, &ids)
+            .into_iter()
+            .map(|m| {
+                let words: Vec<&str> = n.tokens[m.start..m.end].iter().map(|t| n.form(t)).collect();
+                (
+                    self.lexicon.classes[m.class as usize].clone(),
+                    words.join(" "),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A verdict's name, as `lantern screen` and the evaluation print it.
+pub fn verdict_name(s: &Screened) -> String {
+    match s {
+        Screened::Crisis(c) => match &c.language {
+            Some(l) => format!("{} ({l})", c.level.name()),
+            None => c.level.name().to_string(),
+        },
+        Screened::Topic(_) => "topic".into(),
+        Screened::HarmReduction(_) => "harm_reduction".into(),
+        Screened::MedicalAdvice(_, Advice::Medication) => "medical_advice".into(),
+        Screened::MedicalAdvice(_, Advice::Diagnosis) => "diagnosis".into(),
+        Screened::Ordinary(_) => "ordinary".into(),
+        Screened::Empty => "empty".into(),
+    }
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

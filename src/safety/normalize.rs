@@ -1,0 +1,664 @@
+//! What the screen reads: member text folded to plain lower-case words, whatever disguise it came
+//! in. Styled, fullwidth and look-alike letters are folded by `decancer` (a crate made for
+//! moderation); accents are stripped; leetspeak inside words is decoded (`d3ad`, `k!ll`);
+//! censoring characters inside words become wildcards (`s*icide`); letters spaced out or dotted
+//! (`k i l l`, `s.u.i.c.i.d.e`) are joined; elongations (`dieeee`) are kept with a collapsed
+//! variant; Discord spoilers and markdown are separators; emoji that stand for means or acts
+//! become words. Contractions are expanded (`don't` → `do not`), so rules see one form.
+//!
+//! Linear in the input: one pass over the characters, one over the words. Quotes and citations
+//! never use this text; it is only for screening.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Token flags.
+pub const NUMBER: u8 = 1;
+/// The word had censoring characters, now `?` wildcards.
+pub const WILDCARD: u8 = 2;
+/// The word came from an emoji.
+pub const EMOJI: u8 = 4;
+/// The word was spelled out letter by letter (`k i l l`) and joined.
+pub const JOINED: u8 = 8;
+
+/// One word as the screen sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The word (in [`Normalized::text`]): decoded, lower case.
+    pub form: Range<u32>,
+    /// Another reading to try when the first is not a known word: the word before leetspeak
+    /// decoding ("m30"), or with elongations collapsed to one letter ("dieeee" → "die").
+    pub alt: Option<Range<u32>>,
+    /// Sentence number (sentences end at `.` followed by a space, `!`, `?`, line breaks).
+    pub sentence: u32,
+    /// Clause number (clauses also end at commas, colons, semicolons, brackets and dashes).
+    pub clause: u32,
+    /// Inside a quoted span ("...", '...').
+    pub quoted: bool,
+    /// [`NUMBER`], [`WILDCARD`], [`EMOJI`].
+    pub flags: u8,
+}
+
+/// A message's words, normalised.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    text: String,
+    /// The words in order.
+    pub tokens: Vec<Token>,
+    /// Sentences that end with a question mark, by number.
+    pub questions: Vec<u32>,
+}
+
+impl Normalized {
+    /// The token's word.
+    pub fn form(&self, t: &Token) -> &str {
+        &self.text[t.form.start as usize..t.form.end as usize]
+    }
+
+    /// The token's other reading, if any.
+    pub fn alt(&self, t: &Token) -> Option<&str> {
+        t.alt
+            .as_ref()
+            .map(|r| &self.text[r.start as usize..r.end as usize])
+    }
+
+    /// The words joined by spaces (for tests and debugging).
+    pub fn words(&self) -> String {
+        self.tokens
+            .iter()
+            .map(|t| self.form(t))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The normaliser's tables (from `safety.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct Normalizer {
+    /// Emoji → the word it stands for.
+    pub emoji: HashMap<char, String>,
+    /// Whole words spelled without apostrophes or run together → their expansion ("im" → "i
+    /// am", "wanna" → "want to").
+    pub expansions: HashMap<String, Vec<String>>,
+}
+
+/// Characters that only steer rendering or join emoji: dropped without separating words, so
+/// `k\u{200B}i\u{200B}l\u{200B}l` reads as one word.
+fn is_ignorable(c: char) -> bool {
+    crate::text::is_invisible(c)
+        || matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{1F3FB}'..='\u{1F3FF}' | '\u{20E3}')
+        || matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
+            | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// Characters that stand for letters or hide them inside a word.
+fn is_inner_symbol(c: char) -> bool {
+    matches!(c, '$' | '@' | '!' | '*' | '#' | '%')
+}
+
+fn leet(c: char) -> char {
+    match c {
+        '0' => 'o',
+        '1' | '!' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' => 't',
+        '*' | '#' | '%' => '?',
+        c => c,
+    }
+}
+
+/// How the characters between two words separated them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Gap {
+    /// Only spaces, dots, underscores or hyphens (letters spelled out can be joined across).
+    joinable: bool,
+    /// Contained a space (joining needs three letters then, not two).
+    spaced: bool,
+}
+
+struct Builder<'n> {
+    n: &'n Normalizer,
+    out: Normalized,
+    sentence: u32,
+    clause: u32,
+    /// Single letters seen in a row, joinable: token indices.
+    word: String,
+    word_start: usize,
+    gap: Gap,
+    letters_run: Vec<usize>,
+    letters_spaced: bool,
+    quoted: Vec<Range<usize>>,
+    /// First token of the current line.
+    line_start: usize,
+}
+
+impl Normalizer {
+    /// Normalises `text`. Total: never fails, never panics.
+    pub fn normalize(&self, text: &str) -> Normalized {
+        let mut b = Builder {
+            n: self,
+            out: Normalized {
+                text: String::with_capacity(text.len() + 16),
+                tokens: Vec::with_capacity(text.len() / 5 + 1),
+                questions: Vec::new(),
+            },
+            sentence: 0,
+            clause: 0,
+            word: String::new(),
+            word_start: 0,
+            gap: Gap::default(),
+            letters_run: Vec::new(),
+            letters_spaced: false,
+            quoted: quoted_spans(text),
+            line_start: 0,
+        };
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if is_ignorable(c) {
+                continue;
+            }
+            if let Some(word) = self.emoji.get(&c) {
+                b.flush();
+                b.push_word(word, i, EMOJI);
+                b.gap = Gap::default();
+                continue;
+            }
+            let next = chars.peek().map(|&(_, n)| n);
+            if c.is_ascii() {
+                b.feed(c.to_ascii_lowercase(), i, next);
+            } else {
+                match fold_quote(c) {
+                    Some(q) => b.feed(q, i, next),
+                    None => cure(c, |t| b.feed(t, i, next)),
+                }
+            }
+        }
+        b.flush();
+        b.end_letters();
+        b.out
+    }
+}
+
+fn fold_quote(c: char) -> Option<char> {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' | '\u{00B4}' => Some('\''),
+        '\u{201C}' | '\u{201D}' | '\u{201F}' | '\u{2033}' | '\u{00AB}' | '\u{00BB}' => Some('"'),
+        '\u{2013}' | '\u{2014}' | '\u{2212}' => Some('-'),
+        '\u{FF01}'..='\u{FF5E}' => None,
+        c if c.is_whitespace() => Some(' '),
+        _ => None,
+    }
+}
+
+/// Folds one non-ASCII character through decancer: styled and fullwidth letters, look-alikes
+/// from other scripts, accents. Characters it does not know stay as they are (lower case).
+fn cure(c: char, mut feed: impl FnMut(char)) {
+    match decancer::cure_char(c, decancer::Options::default()) {
+        decancer::Translation::Character(t) => {
+            for l in t.to_lowercase() {
+                feed(l);
+            }
+        }
+        decancer::Translation::String(s) => {
+            for t in s.chars() {
+                for l in t.to_lowercase() {
+                    feed(l);
+                }
+            }
+        }
+        decancer::Translation::None => feed(' '),
+    }
+}
+
+impl Builder<'_> {
+    fn feed(&mut self, c: char, at: usize, next: Option<char>) {
+        if c.is_alphanumeric() {
+            if self.word.is_empty() {
+                self.word_start = at;
+            }
+            self.word.push(c);
+            return;
+        }
+        if (c == '\'' || is_inner_symbol(c))
+            && (!self.word.is_empty() || next.is_some_and(char::is_alphanumeric) || c != '\'')
+        {
+            if self.word.is_empty() {
+                self.word_start = at;
+            }
+            self.word.push(c);
+            return;
+        }
+        self.flush();
+        match c {
+            '.' => {
+                if next.is_none_or(|n| n.is_whitespace()) {
+                    self.end_sentence();
+                } else {
+                    self.gap.joinable &= true;
+                }
+            }
+            '?' => {
+                if self.out.questions.last() != Some(&self.sentence) {
+                    self.out.questions.push(self.sentence);
+                }
+                self.end_sentence();
+            }
+            // A line of one or two words ("pills\nall\nof\nthem") continues the sentence.
+            '\n' | '\r' => {
+                let on_line = self.out.tokens.len() - self.line_start;
+                self.line_start = self.out.tokens.len();
+                if on_line >= 3 {
+                    self.end_sentence();
+                } else {
+                    self.gap.spaced = true;
+                }
+            }
+            ' ' | '\t' => self.gap.spaced = true,
+            '_' | '-' => {}
+            ',' | ';' | ':' | '(' | ')' | '[' | ']' | '|' | '/' | '"' | '~' | '`' | '>' | '<'
+            | '=' | '{' | '}' => self.end_clause(),
+            '+' | '&' => {
+                self.end_clause();
+                self.push_word(if c == '+' { "plus" } else { "and" }, at, 0);
+            }
+            _ => self.end_clause(),
+        }
+    }
+
+    fn end_clause(&mut self) {
+        self.clause += 1;
+        self.gap.joinable = false;
+        self.end_letters();
+    }
+
+    fn end_sentence(&mut self) {
+        self.sentence += 1;
+        self.end_clause();
+    }
+
+    fn flush(&mut self) {
+        if self.word.is_empty() {
+            return;
+        }
+        let word = std::mem::take(&mut self.word);
+        let start = self.word_start;
+        let trimmed_end = word.trim_end_matches(|c: char| c == '\'' || is_inner_symbol(c));
+        let exclaimed = word[trimmed_end.len()..].contains('!');
+        let w = trimmed_end.trim_start_matches(['\'', '!', '*', '#', '%']);
+        if w.chars().any(char::is_alphanumeric) {
+            self.word_tokens(w, start);
+        }
+        self.word = word;
+        self.word.clear();
+        if exclaimed {
+            self.end_sentence();
+        } else {
+            self.gap = Gap {
+                joinable: true,
+                spaced: false,
+            };
+        }
+    }
+
+    /// Splits a raw word into tokens: contractions, numbers with units, leetspeak, wildcards,
+    /// elongations, expansions.
+    fn word_tokens(&mut self, w: &str, at: usize) {
+        if let Some((base, rest)) = split_contraction(w) {
+            self.word_tokens(base, at);
+            if !rest.is_empty() {
+                self.push_word(rest, at, 0);
+            }
+            return;
+        }
+        let w_noapos: String;
+        let w = if w.contains('\'') {
+            w_noapos = w.replace('\'', "");
+            &w_noapos
+        } else {
+            w
+        };
+        let digits = w
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+            .unwrap_or(w.len());
+        if digits == w.len() {
+            self.push_word(w, at, NUMBER);
+            return;
+        }
+        let letters_after = &w[digits..];
+        if digits > 0 && is_unit(letters_after) {
+            // "8mg", "30mg", "2am": a number and its unit.
+            self.push_word(&w[..digits], at, NUMBER);
+            self.push_word(letters_after, at, 0);
+            return;
+        }
+        let has_letter = w.chars().any(char::is_alphabetic);
+        let decoded: String = if has_letter {
+            w.chars().map(leet).collect()
+        } else {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '?')
+                .collect()
+        };
+        let flags = if decoded.contains('?') { WILDCARD } else { 0 };
+        let (form, one) = collapse(&decoded);
+        let alt = if one != form {
+            Some(one)
+        } else if decoded != w && w.chars().all(char::is_alphanumeric) {
+            Some(w.to_string())
+        } else {
+            None
+        };
+        if alt.is_none()
+            && let Some(expansion) = self.n.expansions.get(form.as_str())
+        {
+            let expansion = expansion.clone();
+            for e in &expansion {
+                let number = e.bytes().all(|b| b.is_ascii_digit());
+                self.push_word(e, at, if number { NUMBER } else { 0 });
+            }
+            return;
+        }
+        self.push_token(&form, alt.as_deref(), at, flags);
+    }
+
+    fn push_word(&mut self, w: &str, at: usize, flags: u8) {
+        self.push_token(w, None, at, flags);
+    }
+
+    fn push_token(&mut self, form: &str, alt: Option<&str>, at: usize, flags: u8) {
+        let text = &mut self.out.text;
+        let start = text.len() as u32;
+        text.push_str(form);
+        let form_range = start..text.len() as u32;
+        let alt = alt.map(|a| {
+            let s = text.len() as u32;
+            text.push_str(a);
+            s..text.len() as u32
+        });
+        let single_letter = form.len() == 1 && form.as_bytes()[0].is_ascii_lowercase();
+        let gap = std::mem::take(&mut self.gap);
+        if single_letter && flags & EMOJI == 0 {
+            if !self.letters_run.is_empty() && !gap.joinable {
+                self.end_letters();
+            }
+            if self.letters_run.is_empty() {
+                self.letters_spaced = false;
+            }
+            self.letters_spaced |= gap.spaced && !self.letters_run.is_empty();
+            self.letters_run.push(self.out.tokens.len());
+        } else {
+            self.end_letters();
+        }
+        let quoted = self.quoted.iter().any(|q| q.contains(&at));
+        self.out.tokens.push(Token {
+            form: form_range,
+            alt,
+            sentence: self.sentence,
+            clause: self.clause,
+            quoted,
+            flags,
+        });
+    }
+
+    /// Joins a run of single letters ("k i l l", "s.u.i.c.i.d.e") into one word: three or more
+    /// letters spaced out, or two or more joined by dots, underscores or hyphens.
+    fn end_letters(&mut self) {
+        let run = std::mem::take(&mut self.letters_run);
+        let needed = if self.letters_spaced { 3 } else { 2 };
+        if run.len() < needed {
+            return;
+        }
+        let first = run[0];
+        let joined: String = run
+            .iter()
+            .map(|&i| {
+                let t = &self.out.tokens[i];
+                &self.out.text[t.form.start as usize..t.form.end as usize]
+            })
+            .collect();
+        let text = &mut self.out.text;
+        let start = text.len() as u32;
+        text.push_str(&joined);
+        let t = &mut self.out.tokens[first];
+        t.form = start..text.len() as u32;
+        t.flags |= JOINED;
+        self.out.tokens.truncate(first + 1);
+        self.letters_spaced = false;
+    }
+}
+
+/// Units and suffixes that follow a number ("8mg", "3am", "20mins", "2nd"); anything else after
+/// digits is read as leetspeak ("4ll" → "all").
+fn is_unit(s: &str) -> bool {
+    matches!(
+        s,
+        "mg" | "mgs"
+            | "mcg"
+            | "ug"
+            | "ml"
+            | "g"
+            | "gr"
+            | "kg"
+            | "lb"
+            | "lbs"
+            | "am"
+            | "pm"
+            | "min"
+            | "mins"
+            | "hr"
+            | "hrs"
+            | "h"
+            | "x"
+            | "k"
+            | "th"
+            | "st"
+            | "nd"
+            | "rd"
+            | "s"
+            | "yo"
+            | "yr"
+            | "yrs"
+            | "m"
+            | "mo"
+            | "d"
+            | "w"
+            | "iu"
+            | "cc"
+            | "mgl"
+            | "ish"
+    )
+}
+
+/// `word'suffix` contractions: the base and the word the suffix stands for.
+fn split_contraction(w: &str) -> Option<(&str, &'static str)> {
+    let lower_pronoun = |b: &str| {
+        matches!(
+            b,
+            "he" | "she" | "it" | "that" | "what" | "there" | "who" | "where" | "how" | "this"
+        )
+    };
+    let (base, suffix) = w.rsplit_once('\'')?;
+    if base.is_empty() {
+        return None;
+    }
+    Some(match suffix {
+        "t" if base.ends_with('n') => {
+            let stem = &base[..base.len() - 1];
+            match stem {
+                "wo" => ("will", "not"),
+                "ca" => ("can", "not"),
+                "ai" => ("is", "not"),
+                "sha" => ("shall", "not"),
+                _ => (stem, "not"),
+            }
+        }
+        "m" => (base, "am"),
+        "re" => (base, "are"),
+        "ve" => (base, "have"),
+        "ll" => (base, "will"),
+        "d" => (base, "would"),
+        "s" if lower_pronoun(base) => (base, "is"),
+        "s" => (base, ""),
+        _ => return None,
+    })
+}
+
+/// Runs of three or more of one letter collapsed to two ("sleeeep" → "sleep"), and to one
+/// ("dieeee" → "die").
+fn collapse(w: &str) -> (String, String) {
+    let mut two = String::with_capacity(w.len());
+    let mut one = String::with_capacity(w.len());
+    let chars: Vec<char> = w.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut j = i;
+        while j < chars.len() && chars[j] == c {
+            j += 1;
+        }
+        let run = j - i;
+        if run >= 3 && c.is_alphabetic() {
+            two.push(c);
+            two.push(c);
+            one.push(c);
+        } else {
+            for _ in 0..run {
+                two.push(c);
+                one.push(c);
+            }
+        }
+        i = j;
+    }
+    if one.len() == two.len() {
+        one = two.clone();
+    }
+    (two, one)
+}
+
+/// Byte ranges of quoted spans: "..." and '...' (an apostrophe inside a word does not open one).
+pub fn quoted_spans(s: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let chars: Vec<(usize, char)> = s
+        .char_indices()
+        .map(|(i, c)| (i, fold_quote(c).filter(|q| *q != ' ').unwrap_or(c)))
+        .collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        let opens = match c {
+            '"' => true,
+            '\'' => i == 0 || !chars[i - 1].1.is_alphanumeric(),
+            _ => false,
+        };
+        if opens {
+            let close = (i + 1..chars.len()).find(|&j| {
+                chars[j].1 == c
+                    && (c == '"' || chars.get(j + 1).is_none_or(|n| !n.1.is_alphanumeric()))
+            });
+            if let Some(j) = close {
+                spans.push(at..chars[j].0 + 1);
+                i = j + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalizer() -> Normalizer {
+        Normalizer {
+            emoji: [('💊', "pills"), ('🔪', "knife")]
+                .into_iter()
+                .map(|(c, w)| (c, w.to_string()))
+                .collect(),
+            expansions: [("im", "i am"), ("wanna", "want to"), ("kms", "kms")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.split(' ').map(str::to_string).collect()))
+                .collect(),
+        }
+    }
+
+    fn words(text: &str) -> String {
+        normalizer().normalize(text).words()
+    }
+
+    #[test]
+    fn disguises_fold_to_plain_words() {
+        let cases = [
+            ("I want to DIE", "i want to die"),
+            ("i'd rather be d3ad", "i would rather be dead"),
+            ("k!ll myself", "kill myself"),
+            ("s*icide", "s?icide"),
+            ("k i l l myself", "kill myself"),
+            ("s.u.i.c.i.d.e", "suicide"),
+            ("k_i_l_l me", "kill me"),
+            ("k\u{200B}i\u{200B}l\u{200B}l", "kill"),
+            ("ｉ ｗａｎｔ ｔｏ ｄｉｅ", "i want to die"),
+            ("𝓲 𝔀𝓪𝓷𝓽 𝓽𝓸 𝓭𝓲𝓮", "i want to die"),
+            ("dеаd", "dead"),
+            ("||i took all my pills||", "i took all my pills"),
+            ("**die**", "die"),
+            ("took all my 💊💊", "took all my pills pills"),
+            ("🔪", "knife"),
+            (
+                "no quiero seguir viviendo, está bien",
+                "no quiero seguir viviendo esta bien",
+            ),
+            ("don't", "do not"),
+            (
+                "can't won't I'm she's mom's",
+                "can not will not i am she is mom",
+            ),
+            ("im gonna", "i am gonna"),
+            ("wanna die", "want to die"),
+            ("8mg of subs", "8 mg of subs"),
+            ("klonopin + methadone ok?", "klonopin plus methadone ok"),
+            ("$uicide", "suicide"),
+            ("i a m", "iam"),
+            ("", ""),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(words(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn elongations_keep_a_collapsed_reading() {
+        let n = normalizer().normalize("dieeee sleeeep");
+        assert_eq!(n.form(&n.tokens[0]), "diee");
+        assert_eq!(n.alt(&n.tokens[0]), Some("die"));
+        assert_eq!(n.form(&n.tokens[1]), "sleep");
+    }
+
+    #[test]
+    fn sentences_and_clauses_are_numbered() {
+        let n = normalizer().normalize("i'm fine, really. s.u.i is a word! ok? yes\nno");
+        let s: Vec<u32> = n.tokens.iter().map(|t| t.sentence).collect();
+        assert_eq!(n.words(), "i am fine really sui is a word ok yes no");
+        assert_eq!(s, [0, 0, 0, 0, 1, 1, 1, 1, 2, 3, 4]);
+        assert!(n.tokens[3].clause > n.tokens[2].clause);
+    }
+
+    #[test]
+    fn quoted_words_are_marked() {
+        let n = normalizer().normalize("what does 'kms' mean, and \"end it\"");
+        let quoted: Vec<bool> = n.tokens.iter().map(|t| t.quoted).collect();
+        assert_eq!(quoted, [false, false, true, false, false, true, true]);
+    }
+
+    #[test]
+    fn any_text_is_total() {
+        for s in [
+            "\u{202E}", "'''", "$$$", "@", "1.2.3", "a'", "'s", "!!!", "\u{FE0F}",
+        ] {
+            let _ = normalizer().normalize(s);
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Rules over word classes: a rule fires when all its classes occur in one sentence (within a
+//! window of words, when it sets one) and none of its `unless` classes does. Danger rules also
+//! read negation ("i'm not suicidal"), time ("years ago" is not now) and who is at risk (the
+//! member, someone they name, or people in general). The verdict is the most serious outcome
+//! that fired. Linear in the message: each sentence is looked at once per rule.
+
+use super::lexicon::{ClassId, Lexicon, Mark};
+use super::normalize::Normalized;
+
+/// What a rule concludes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// An overdose or someone not breathing now, or means at hand with a time.
+    Emergency,
+    /// Active ideation, a plan, self-harm now.
+    Crisis,
+    /// Passive ideation, hopelessness, burden, farewell-like words.
+    Concern,
+    /// How to use or get naloxone, with no emergency.
+    HarmReduction,
+    /// Doses, mixing, how to take, stopping, getting drugs.
+    MedicalAdvice,
+    /// "Do I have ...?"
+    Diagnosis,
+    /// A question about suicide, self-harm or overdose as a subject.
+    Topic,
+}
+
+impl Outcome {
+    /// Parses a rule's `outcome`.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Some(match s {
+            "emergency" => Outcome::Emergency,
+            "crisis" => Outcome::Crisis,
+            "concern" => Outcome::Concern,
+            "harm_reduction" => Outcome::HarmReduction,
+            "medical_advice" => Outcome::MedicalAdvice,
+            "diagnosis" => Outcome::Diagnosis,
+            "topic" => Outcome::Topic,
+            _ => return None,
+        })
+    }
+
+    fn is_danger(self) -> bool {
+        matches!(
+            self,
+            Outcome::Emergency | Outcome::Crisis | Outcome::Concern
+        )
+    }
+}
+
+/// Who a danger is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// The member.
+    Member,
+    /// Someone they name (a friend, "she").
+    Other,
+    /// People in general ("veterans", "someone who").
+    General,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Classes that must all occur (a class named twice must occur twice).
+    pub all: Vec<ClassId>,
+    /// Classes that stop the rule.
+    pub unless: Vec<ClassId>,
+    /// Most words from the first to the last mark, when set.
+    pub window: Option<usize>,
+    /// The conclusion.
+    pub outcome: Outcome,
+    /// The language of the rule's phrases (`None`: English).
+    pub language: Option<String>,
+    /// The speaker is the one at risk, whoever else the sentence names ("everyone would be
+    /// better off without me").
+    pub speaker: bool,
+    /// Its classes may be spread over the whole message, not one sentence.
+    pub message: bool,
+    /// A question (or a hypothetical) that names no person reads as a topic ("can dissociation
+    /// make self harm worse?").
+    pub topic_if_asked: bool,
+}
+
+/// Classes the evaluator itself reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Special {
+    /// The member: i, me, myself.
+    pub member: ClassId,
+    /// The member's own: my, mine (never the subject of a sentence).
+    pub mine: ClassId,
+    /// Someone named: my friend, she, him.
+    pub other: ClassId,
+    /// People in general.
+    pub general: ClassId,
+    /// not, never, no.
+    pub negator: ClassId,
+    /// Words that end negation's reach ("but", "just").
+    pub contrast: ClassId,
+    /// years ago, when i was, used to.
+    pub past: ClassId,
+    /// now, again, still, tonight.
+    pub present: ClassId,
+    /// "what does ... mean": a question about words.
+    pub cue: ClassId,
+    /// Slang that a question about words may mention without using.
+    pub slang: ClassId,
+    /// if, what to do, signs of: talk about a situation, not the situation.
+    pub hypothetical: ClassId,
+}
+
+/// What fired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// For danger: who is at risk.
+    pub who: Who,
+    /// The rule's language.
+    pub language: Option<String>,
+}
+
+/// How far negation reaches (words between the negator and the word it negates).
+const NEGATION_REACH: usize = 3;
+/// How far back the subject of a danger is looked for.
+const SUBJECT_REACH: usize = 10;
+
+/// Evaluates the rules; the most serious finding first (`None`: nothing fired).
+pub fn evaluate(
+    rules: &[Rule],
+    special: &Special,
+    lexicon: &Lexicon,
+    n: &Normalized,
+    marks: &[Mark],
+) -> Option<Finding> {
+    let _ = lexicon;
+    let negated = negation(special, n, marks);
+    let signals: Vec<ClassId> = rules
+        .iter()
+        .filter(|r| r.outcome.is_danger() && r.language.is_none())
+        .flat_map(|r| r.all.iter().copied())
+        .filter(|c| {
+            ![
+                special.member,
+                special.mine,
+                special.other,
+                special.general,
+                special.past,
+                special.present,
+                special.negator,
+                special.contrast,
+                special.hypothetical,
+                special.cue,
+                special.slang,
+            ]
+            .contains(c)
+        })
+        .collect();
+    let dropped = mentioned(special, n, marks, &signals);
+    let sentences = n.tokens.last().map_or(0, |t| t.sentence as usize + 1);
+    let mut by_sentence: Vec<Vec<usize>> = vec![Vec::new(); sentences];
+    let mut all: Vec<usize> = Vec::new();
+    for (i, m) in marks.iter().enumerate() {
+        if !dropped[i] {
+            by_sentence[n.tokens[m.start].sentence as usize].push(i);
+            all.push(i);
+        }
+    }
+    let whole = [all];
+    let mut best: Option<(u8, Finding)> = None;
+    for rule in rules {
+        let groups: &[Vec<usize>] = if rule.message { &whole } else { &by_sentence };
+        for in_group in groups {
+            let usable = |i: &&usize| !(rule.reads_negation() && negated[**i]);
+            let candidates: Vec<usize> = in_group.iter().filter(usable).copied().collect();
+            let Some(span) = fires(rule, marks, &candidates) else {
+                continue;
+            };
+            if rule
+                .unless
+                .iter()
+                .any(|c| candidates.iter().any(|&i| marks[i].class == *c))
+            {
+                continue;
+            }
+            let Some(finding) = judge(rule, special, n, marks, &candidates, span) else {
+                continue;
+            };
+            let rank = rank(&finding);
+            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                best = Some((rank, finding));
+            }
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
+impl Rule {
+    /// Danger and topic rules read negation ("i'm not suicidal"); requests for advice do not
+    /// ("should i not take my subs?" still asks).
+    fn reads_negation(&self) -> bool {
+        self.language.is_none() && (self.outcome.is_danger() || self.outcome == Outcome::Topic)
+    }
+}
+
+fn rank(f: &Finding) -> u8 {
+    match (f.outcome, f.who) {
+        (Outcome::Emergency, _) => 0,
+        (Outcome::Crisis, Who::Member) => 1,
+        (Outcome::Concern, Who::Member) => 2,
+        (Outcome::Crisis | Outcome::Concern, _) => 3,
+        (Outcome::HarmReduction, _) => 4,
+        (Outcome::MedicalAdvice, _) => 5,
+        (Outcome::Diagnosis, _) => 6,
+        (Outcome::Topic, _) => 7,
+    }
+}
+
+/// A danger finding with who and when; other outcomes as they are. `None` when the danger is
+/// over (past, and nothing says now).
+fn judge(
+    rule: &Rule,
+    special: &Special,
+    n: &Normalized,
+    marks: &[Mark],
+    candidates: &[usize],
+    span: (usize, usize),
+) -> Option<Finding> {
+    let has = |class: ClassId| candidates.iter().any(|&i| marks[i].class == class);
+    let mut finding = Finding {
+        outcome: rule.outcome,
+        who: Who::Member,
+        language: rule.language.clone(),
+    };
+    if !rule.outcome.is_danger() {
+        return Some(finding);
+    }
+    if has(special.past) && !has(special.present) {
+        return Some(Finding {
+            outcome: Outcome::Topic,
+            ..finding
+        });
+    }
+    let named = if rule.speaker {
+        Some(Who::Member)
+    } else {
+        who(special, marks, candidates, span)
+    };
+    finding.who = named.unwrap_or(Who::Member);
+    let sentence = n.tokens[span.0].sentence;
+    let hypothetical = has(special.hypothetical);
+    let asked = n.questions.contains(&sentence) || hypothetical;
+    // People in general are at risk only in a question or a hypothetical ("why do people...");
+    // otherwise "everyone" in "bye everyone" names the audience, and the speaker is at risk.
+    if finding.who == Who::General {
+        finding.who = Who::Member;
+        if asked {
+            finding.outcome = Outcome::Topic;
+        }
+    }
+    if named.is_none() && rule.topic_if_asked && hypothetical {
+        finding.outcome = Outcome::Topic;
+    }
+    Some(finding)
+}
+
+/// The subject of the marks in `span`: a person word inside the span, else the nearest one
+/// before it in the sentence, else after it; the member when none is named.
+fn who(
+    special: &Special,
+    marks: &[Mark],
+    candidates: &[usize],
+    span: (usize, usize),
+) -> Option<Who> {
+    let person = |m: &Mark| {
+        if m.class == special.member {
+            Some(Who::Member)
+        } else if m.class == special.other {
+            Some(Who::Other)
+        } else if m.class == special.general {
+            Some(Who::General)
+        } else {
+            None
+        }
+    };
+    let people: Vec<(&Mark, Who)> = candidates
+        .iter()
+        .filter_map(|&i| person(&marks[i]).map(|w| (&marks[i], w)))
+        .collect();
+    // Reflexives and objects inside the danger phrase ("kill myself", "hurt herself").
+    let inside: Vec<Who> = people
+        .iter()
+        .filter(|(m, _)| m.start >= span.0 && m.end <= span.1)
+        .map(|(_, w)| *w)
+        .collect();
+    if let Some(w) = inside.first() {
+        if inside.contains(&Who::Member) {
+            return Some(Who::Member);
+        }
+        return Some(*w);
+    }
+    let before = people
+        .iter()
+        .filter(|(m, _)| m.end <= span.0 && span.0 - m.end <= SUBJECT_REACH)
+        .max_by_key(|(m, _)| (m.end, m.end - m.start));
+    if let Some((_, w)) = before {
+        return Some(*w);
+    }
+    people
+        .iter()
+        .filter(|(m, w)| m.start >= span.1 && *w != Who::General)
+        .min_by_key(|(m, _)| m.start)
+        .map(|(_, w)| *w)
+}
+
+/// Whether each mark is negated: a negator shortly before it in the same clause, with no
+/// contrast word between, and the negator not itself part of a phrase ("not wake up").
+fn negation(special: &Special, n: &Normalized, marks: &[Mark]) -> Vec<bool> {
+    let negators: Vec<(usize, usize)> = marks
+        .iter()
+        .filter(|m| m.class == special.negator)
+        .filter(|neg| {
+            !marks.iter().any(|m| {
+                m.class != special.negator
+                    && m.start <= neg.start
+                    && m.end >= neg.end
+                    && m.end - m.start > neg.end - neg.start
+            })
+        })
+        .map(|m| (m.start, m.end))
+        .collect();
+    let contrasts: Vec<usize> = marks
+        .iter()
+        .filter(|m| m.class == special.contrast)
+        .map(|m| m.start)
+        .collect();
+    // "or" and "nor" carry negation on through a list ("not in a dark place or thinking about
+    // hurting myself").
+    let or_words: Vec<usize> = (0..n.tokens.len())
+        .filter(|&i| matches!(n.form(&n.tokens[i]), "or" | "nor"))
+        .collect();
+    marks
+        .iter()
+        .map(|m| {
+            negators.iter().any(|&(start, end)| {
+                let from = or_words
+                    .iter()
+                    .filter(|&&o| o >= end && o < m.start)
+                    .max()
+                    .map_or(end, |&o| o + 1);
+                end <= m.start
+                    && m.start - from <= NEGATION_REACH
+                    && n.tokens[start].clause == n.tokens[m.start].clause
+                    && !contrasts.iter().any(|&c| c >= end && c < m.start)
+            })
+        })
+        .collect()
+}
+
+/// Marks that are mentioned, not used: in a sentence that asks what words mean, slang and
+/// quoted words.
+fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &[ClassId]) -> Vec<bool> {
+    let cue_sentences: Vec<u32> = marks
+        .iter()
+        .filter(|m| m.class == special.cue)
+        .map(|m| n.tokens[m.start].sentence)
+        .collect();
+    if cue_sentences.is_empty() {
+        return vec![false; marks.len()];
+    }
+    let slang: Vec<(usize, usize)> = marks
+        .iter()
+        .filter(|m| m.class == special.slang)
+        .map(|m| (m.start, m.end))
+        .collect();
+    let is_mention = |m: &Mark| {
+        let sentence = n.tokens[m.start].sentence;
+        if !cue_sentences.contains(&sentence) || m.class == special.cue {
+            return false;
+        }
+        let quoted = (m.start..m.end).all(|t| n.tokens[t].quoted);
+        let is_slang = slang.iter().any(|&(s, e)| s <= m.start && e >= m.end);
+        quoted || is_slang
+    };
+    let mentioned: Vec<bool> = marks.iter().map(is_mention).collect();
+    // The rule for mentions holds only for a plain question about words: when the rest of the
+    // message carries any danger signal, everything counts.
+    let covered = |m: &Mark| {
+        marks
+            .iter()
+            .zip(&mentioned)
+            .any(|(o, &men)| men && o.start <= m.start && o.end >= m.end)
+    };
+    let rest_signals = marks
+        .iter()
+        .zip(&mentioned)
+        .any(|(m, &men)| !men && signals.contains(&m.class) && !covered(m));
+    if rest_signals {
+        vec![false; marks.len()]
+    } else {
+        mentioned
+    }
+}
+
+/// Words a rule's marks may spread over when it sets no window.
+pub const DEFAULT_WINDOW: usize = 12;
+
+/// The token span of marks covering every required class (a class named twice needs two marks)
+/// that start within the rule's window; `None` when the rule does not fire. Two pointers over the
+/// sentence's marks (in order of start): linear in their number.
+fn fires(rule: &Rule, marks: &[Mark], candidates: &[usize]) -> Option<(usize, usize)> {
+    let window = rule.window.unwrap_or(DEFAULT_WINDOW);
+    let need = |class: ClassId| rule.all.iter().filter(|&&c| c == class).count();
+    let mut counts: Vec<(ClassId, usize)> = Vec::with_capacity(rule.all.len());
+    let mut missing = rule.all.len();
+    let mut left = 0;
+    for right in 0..candidates.len() {
+        let m = &marks[candidates[right]];
+        let wanted = need(m.class);
+        if wanted > 0 {
+            let slot = match counts.iter().position(|(c, _)| *c == m.class) {
+                Some(p) => p,
+                None => {
+                    counts.push((m.class, 0));
+                    counts.len() - 1
+                }
+            };
+            counts[slot].1 += 1;
+            if counts[slot].1 <= wanted {
+                missing -= 1;
+            }
+        }
+        while marks[candidates[left]].start + window < m.start {
+            let l = &marks[candidates[left]];
+            let wanted = need(l.class);
+            if wanted > 0
+                && let Some(slot) = counts.iter().position(|(c, _)| *c == l.class)
+            {
+                if counts[slot].1 <= wanted {
+                    missing += 1;
+                }
+                counts[slot].1 -= 1;
+            }
+            left += 1;
+        }
+        if missing == 0 {
+            let inside = &candidates[left..=right];
+            let start = inside
+                .iter()
+                .filter(|&&i| need(marks[i].class) > 0)
+                .map(|&i| marks[i].start)
+                .min()?;
+            let end = inside
+                .iter()
+                .filter(|&&i| need(marks[i].class) > 0)
+                .map(|&i| marks[i].end)
+                .max()?;
+            return Some((start, end));
+        }
+    }
+    None
+}

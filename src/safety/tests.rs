@@ -1,0 +1,121 @@
+//! The screen against the shipped `config/safety.toml`, table-driven: one line per case.
+
+use std::path::Path;
+
+use super::*;
+
+fn rules() -> SafetyRules {
+    let source = include_str!("../../config/safety.toml");
+    SafetyRules::parse(source, Path::new("config/safety.toml")).expect("shipped safety.toml")
+}
+
+fn label(rules: &SafetyRules, text: &str) -> String {
+    match rules.screen(text) {
+        Screened::Crisis(c) => match c.language {
+            Some(l) => format!("{}/{l}", c.level.name()),
+            None => c.level.name().to_string(),
+        },
+        Screened::Topic(_) => "topic".into(),
+        Screened::HarmReduction(_) => "harm_reduction".into(),
+        Screened::MedicalAdvice(_, Advice::Medication) => "medical".into(),
+        Screened::MedicalAdvice(_, Advice::Diagnosis) => "diagnosis".into(),
+        Screened::Ordinary(_) => "ordinary".into(),
+        Screened::Empty => "empty".into(),
+    }
+}
+
+#[test]
+fn screen_labels() {
+    let r = rules();
+    let cases = [
+        ("I'm going to end my life", "crisis"),
+        ("i want to die", "crisis"),
+        ("KMS", "crisis"),
+        ("honestly i just want to sleep forever", "crisis"),
+        ("i'd rather be d3ad", "crisis"),
+        ("k i l l myself tonight", "crisis"),
+        ("cant stop thinking about cutting again", "crisis"),
+        (
+            "swallowed the whole bottle of my meds an hour ago",
+            "emergency",
+        ),
+        (
+            "my cousin is turning grey and barely breathing after using, do i give him narcan?",
+            "emergency",
+        ),
+        ("i think i overdosed", "emergency"),
+        ("my friend is NOT breathing!!", "emergency"),
+        (
+            "what amount of my meds would make sure i don't wake up",
+            "crisis",
+        ),
+        ("been giving my stuff away, won't need it soon", "concern"),
+        ("i'm not suicidal, just exhausted", "ordinary"),
+        (
+            "i don't want to die, i just don't want to exist anymore",
+            "concern",
+        ),
+        ("my uncle died by suicide years ago", "topic"),
+        ("my friend says she wants to die", "someone_else"),
+        ("is suicide more common with PTSD and opioid use?", "topic"),
+        ("no quiero seguir viviendo", "crisis/es"),
+        ("this exam is killing me", "ordinary"),
+        ("how do i kill the process", "ordinary"),
+        ("cut my own hair", "ordinary"),
+        ("how much methadone is a safe starting dose?", "medical"),
+        ("can I drink alcohol while on naltrexone", "medical"),
+        ("klonopin and methadone together ok?", "medical"),
+        (
+            "can i double up on my subs if i missed yesterday",
+            "medical",
+        ),
+        ("what mg does zoloft come in", "medical"),
+        ("is 8 mg a lot", "medical"),
+        ("do i have DID?", "diagnosis"),
+        ("how do I use narcan?", "harm_reduction"),
+        ("what is methadone", "ordinary"),
+        ("what is naloxone", "ordinary"),
+        ("what does 'kms' mean?", "ordinary"),
+        (
+            "what does 'kms' mean? asking because i want to kms tonight",
+            "crisis",
+        ),
+        ("what does \"end my life\" mean", "ordinary"),
+        ("", "empty"),
+        ("🙂 🙂", "empty"),
+        ("\u{200B}\u{202E}", "empty"),
+    ];
+    let mut wrong = Vec::new();
+    for (text, expected) in cases {
+        let got = label(&r, text);
+        if got != expected {
+            wrong.push(format!("{text:?}: expected {expected}, got {got}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn questions_keep_visible_text_and_are_capped() {
+    let long = "why ".repeat(MAX_QUESTION_CHARS);
+    let Screened::Ordinary(q) = rules().screen(&format!("a\u{200B}b {long}")) else {
+        panic!("ordinary expected");
+    };
+    assert!(q.text().starts_with("ab why"));
+    assert_eq!(q.text().chars().count(), MAX_QUESTION_CHARS);
+}
+
+#[test]
+fn bad_rules_name_their_line() {
+    let src = include_str!("../../config/safety.toml").replacen(
+        "all = [\"act\"]",
+        "all = [\"no_such_class\"]",
+        1,
+    );
+    let problems = SafetyRules::parse(&src, Path::new("safety.toml")).unwrap_err();
+    assert!(problems[0].line.is_some(), "{problems:?}");
+    assert!(
+        problems[0].message.contains("no_such_class"),
+        "{problems:?}"
+    );
+}
