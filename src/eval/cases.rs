@@ -122,7 +122,7 @@ pub fn load(path: &Path) -> Result<Vec<Case>, Problem> {
 pub struct Report {
     /// Cases run.
     pub cases: usize,
-    /// Answer cases (the recall denominator).
+    /// Answer cases with evidence phrases (the recall denominator).
     pub answer_cases: usize,
     /// Answer cases with evidence at rank 1.
     pub hits_at_1: usize,
@@ -298,9 +298,13 @@ impl Report {
             "cases: {} ({} answer cases)",
             self.cases, self.answer_cases
         );
-        let _ = writeln!(s, "Recall@1: {:.3}", self.recall_at_1());
-        let _ = writeln!(s, "Recall@3: {:.3}", self.recall_at_3());
-        let _ = writeln!(s, "MRR:      {:.3}", self.mrr());
+        if self.answer_cases > 0 {
+            let _ = writeln!(s, "Recall@1: {:.3}", self.recall_at_1());
+            let _ = writeln!(s, "Recall@3: {:.3}", self.recall_at_3());
+            let _ = writeln!(s, "MRR:      {:.3}", self.mrr());
+        } else {
+            let _ = writeln!(s, "Recall: no answer cases with evidence");
+        }
         let _ = writeln!(
             s,
             "safety labels: {}/{} right ({:.3})",
@@ -389,7 +393,7 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
                     .unwrap_or_default()
             ));
         }
-        if case.expect == Label::Answer {
+        if case.expect == Label::Answer && !case.evidence.is_empty() {
             r.answer_cases += 1;
             let evidence: Vec<String> = case.evidence.iter().map(|e| evidence_form(e)).collect();
             let rank = retrieved.as_ref().and_then(|found| {

@@ -5,6 +5,7 @@
 //! `=word` takes the word exactly, without inflections. Matching is linear: each word starts at most the phrases that begin with it.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::normalize::{JOINED, NUMBER, Normalized, Normalizer, WILDCARD};
 
@@ -16,6 +17,79 @@ const NUM: u32 = u32::MAX;
 const YEAR: u32 = u32::MAX - 1;
 /// Id of the `#big` pseudo-word (a number of ten or more: "took 30", "sixty tablets").
 const BIG: u32 = u32::MAX - 2;
+
+/// A fast hash for the screen's short words (the multiply-rotate hash of rustc's FxHasher, eight
+/// bytes at a time). The maps are built from the configuration and never grow from member text,
+/// so chosen collisions cannot make a look-up slow.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FxHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("eight bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map with [`FxHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Each token's word ids, in one flat list.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    ids: Vec<u32>,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl Resolved {
+    /// The word ids of token `i`.
+    pub fn get(&self, i: usize) -> &[u32] {
+        let (s, e) = self.ranges[i];
+        &self.ids[s as usize..e as usize]
+    }
+
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Whether there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+}
 
 /// A class of words, by index in [`Lexicon::classes`].
 pub type ClassId = u16;
@@ -51,14 +125,19 @@ pub struct Lexicon {
     /// Class names, by id.
     pub classes: Vec<String>,
     /// Every inflected form → base word ids.
-    forms: HashMap<Box<str>, Vec<u32>>,
+    forms: FastMap<Box<str>, Vec<u32>>,
     /// Base words by id (for wildcard and typo matching).
     words: Vec<Box<str>>,
+    /// Base word → id.
+    word_ids: FastMap<Box<str>, u32>,
     /// Base words long enough for typo tolerance, by their first two letters.
-    fuzzy: HashMap<[u8; 2], Vec<u32>>,
+    fuzzy: FastMap<([u8; 2], usize), Vec<u32>>,
     phrases: Vec<Phrase>,
     /// Phrase indices by first word id.
-    by_first: HashMap<u32, Vec<usize>>,
+    by_first: FastMap<u32, Vec<usize>>,
+    /// Phrases whose first two slots are words, by those two word ids (most phrases: a word
+    /// starts only the phrases its next word continues).
+    by_pair: FastMap<(u32, u32), Vec<usize>>,
     /// Phrases with their spaces removed ("killmyself"), for words spelled out letter by letter
     /// and joined, where the spaces between words are lost too.
     squashed: Vec<(Box<str>, ClassId)>,
@@ -93,11 +172,13 @@ impl Lexicon {
     }
 
     fn word_id(&mut self, word: &str, exact: bool) -> u32 {
-        let id = match self.words.iter().position(|w| &**w == word) {
-            Some(i) => i as u32,
+        let id = match self.word_ids.get(word) {
+            Some(&i) => i,
             None => {
+                let i = self.words.len() as u32;
                 self.words.push(word.into());
-                (self.words.len() - 1) as u32
+                self.word_ids.insert(word.into(), i);
+                i
             }
         };
         let forms = if exact {
@@ -189,10 +270,20 @@ impl Lexicon {
             self.squashed.push((sq.into_boxed_str(), class));
         }
         let index = self.phrases.len();
-        if let Some(Slot::Words(first)) = slots.first() {
-            for id in first {
-                self.by_first.entry(*id).or_default().push(index);
+        match (slots.first(), slots.get(1)) {
+            (Some(Slot::Words(first)), Some(Slot::Words(second))) => {
+                for a in first {
+                    for b in second {
+                        self.by_pair.entry((*a, *b)).or_default().push(index);
+                    }
+                }
             }
+            (Some(Slot::Words(first)), _) => {
+                for id in first {
+                    self.by_first.entry(*id).or_default().push(index);
+                }
+            }
+            _ => {}
         }
         self.phrases.push(Phrase { class, slots });
         Ok(())
@@ -204,45 +295,49 @@ impl Lexicon {
         for (i, w) in self.words.iter().enumerate() {
             let b = w.as_bytes();
             if b.len() >= FUZZY_MIN && b.iter().all(u8::is_ascii_lowercase) {
-                self.fuzzy.entry([b[0], b[1]]).or_default().push(i as u32);
+                self.fuzzy
+                    .entry(([b[0], b[1]], b.len()))
+                    .or_default()
+                    .push(i as u32);
             }
         }
     }
 
     /// Each token's word ids: its form, else its other reading, else a wildcard or one-typo
     /// match against the lexicon's words.
-    pub fn resolve(&self, n: &Normalized) -> Vec<Vec<u32>> {
-        n.tokens
-            .iter()
-            .map(|t| {
-                let form = n.form(t);
-                if t.flags & NUMBER != 0 {
-                    let value = form.replace(',', "").parse::<f64>().unwrap_or(0.0);
-                    let mut ids = vec![NUM];
-                    if value >= 10.0 {
-                        ids.push(BIG);
-                    }
-                    if form.len() == 4 && (1900.0..2100.0).contains(&value) {
-                        ids.push(YEAR);
-                    }
-                    return ids;
+    pub fn resolve(&self, n: &Normalized) -> Resolved {
+        let mut r = Resolved {
+            ids: Vec::with_capacity(n.tokens.len()),
+            ranges: Vec::with_capacity(n.tokens.len()),
+        };
+        for t in &n.tokens {
+            let start = r.ids.len() as u32;
+            let form = n.form(t);
+            if t.flags & NUMBER != 0 {
+                let value = form.replace(',', "").parse::<f64>().unwrap_or(0.0);
+                r.ids.push(NUM);
+                if value >= 10.0 {
+                    r.ids.push(BIG);
                 }
-                if let Some(ids) = self.forms.get(form) {
-                    return ids.clone();
+                if form.len() == 4 && (1900.0..2100.0).contains(&value) {
+                    r.ids.push(YEAR);
                 }
-                if let Some(ids) = n.alt(t).and_then(|a| self.forms.get(a)) {
-                    return ids.clone();
+            } else if let Some(ids) = self.forms.get(form) {
+                r.ids.extend_from_slice(ids);
+            } else if let Some(ids) = n.alt(t).and_then(|a| self.forms.get(a)) {
+                r.ids.extend_from_slice(ids);
+            } else if t.flags & WILDCARD != 0 {
+                r.ids.extend(self.wildcard(form));
+            } else {
+                if !self.one_typo(form, &mut r.ids)
+                    && let Some(a) = n.alt(t)
+                {
+                    self.one_typo(a, &mut r.ids);
                 }
-                if t.flags & WILDCARD != 0 {
-                    return self.wildcard(form);
-                }
-                let found = self.one_typo(form);
-                match n.alt(t) {
-                    Some(a) if found.is_empty() => self.one_typo(a),
-                    _ => found,
-                }
-            })
-            .collect()
+            }
+            r.ranges.push((start, r.ids.len() as u32));
+        }
+        r
     }
 
     fn wildcard(&self, pattern: &str) -> Vec<u32> {
@@ -262,23 +357,29 @@ impl Lexicon {
             .collect()
     }
 
-    fn one_typo(&self, word: &str) -> Vec<u32> {
+    /// Adds the lexicon words one edit away from `word` (same first two letters); whether any.
+    fn one_typo(&self, word: &str, out: &mut Vec<u32>) -> bool {
         let b = word.as_bytes();
         if b.len() < FUZZY_MIN || !b.iter().all(u8::is_ascii_lowercase) {
-            return Vec::new();
+            return false;
         }
-        let Some(candidates) = self.fuzzy.get(&[b[0], b[1]]) else {
-            return Vec::new();
-        };
-        candidates
-            .iter()
-            .copied()
-            .filter(|&id| within_one_edit(b, self.words[id as usize].as_bytes()))
-            .collect()
+        let before = out.len();
+        for len in b.len() - 1..=b.len() + 1 {
+            let Some(candidates) = self.fuzzy.get(&([b[0], b[1]], len)) else {
+                continue;
+            };
+            out.extend(
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|&id| within_one_edit(b, self.words[id as usize].as_bytes())),
+            );
+        }
+        out.len() > before
     }
 
     /// Every occurrence of every class in the message.
-    pub fn marks(&self, n: &Normalized, ids: &[Vec<u32>]) -> Vec<Mark> {
+    pub fn marks(&self, n: &Normalized, ids: &Resolved) -> Vec<Mark> {
         let mut marks = Vec::new();
         for (i, t) in n.tokens.iter().enumerate() {
             if t.flags & JOINED == 0 {
@@ -296,23 +397,36 @@ impl Lexicon {
                 }
             }
         }
-        for (i, first) in ids.iter().enumerate() {
-            for id in first {
-                let Some(list) = self.by_first.get(id) else {
-                    continue;
-                };
+        for i in 0..ids.len() {
+            let from_here = marks.len();
+            let sentence = n.tokens[i].sentence;
+            let next: &[u32] = match n.tokens.get(i + 1) {
+                Some(t) if t.sentence == sentence => ids.get(i + 1),
+                _ => &[],
+            };
+            let try_phrases = |list: &[usize], skip: usize, marks: &mut Vec<Mark>| {
                 for &p in list {
                     let phrase = &self.phrases[p];
-                    let sentence = n.tokens[i].sentence;
-                    if let Some(end) = match_slots(&phrase.slots[1..], ids, n, i + 1, sentence) {
+                    let rest = &phrase.slots[skip..];
+                    if let Some(end) = match_slots(rest, ids, n, i + skip, sentence) {
                         let m = Mark {
                             class: phrase.class,
                             start: i,
                             end,
                         };
-                        if !marks.contains(&m) {
+                        if !marks[from_here..].contains(&m) {
                             marks.push(m);
                         }
+                    }
+                }
+            };
+            for &id in ids.get(i) {
+                if let Some(list) = self.by_first.get(&id) {
+                    try_phrases(list, 1, &mut marks);
+                }
+                for &second in next {
+                    if let Some(list) = self.by_pair.get(&(id, second)) {
+                        try_phrases(list, 2, &mut marks);
                     }
                 }
             }
@@ -325,7 +439,7 @@ impl Lexicon {
 /// Where the phrase's remaining slots end when they match from token `at`, within one sentence.
 fn match_slots(
     slots: &[Slot],
-    ids: &[Vec<u32>],
+    ids: &Resolved,
     n: &Normalized,
     at: usize,
     sentence: u32,
@@ -343,7 +457,7 @@ fn match_slots(
         }),
         Slot::Words(want) => {
             let token = n.tokens.get(at)?;
-            if token.sentence != sentence || !ids[at].iter().any(|id| want.contains(id)) {
+            if token.sentence != sentence || !ids.get(at).iter().any(|id| want.contains(id)) {
                 return None;
             }
             match_slots(rest, ids, n, at + 1, sentence)

@@ -217,8 +217,8 @@ impl SafetyRules {
             }
         }
         for (k, v) in &f.normalise.expansions {
-            normalizer.expansions.insert(
-                k.to_lowercase(),
+            normalizer.add_expansion(
+                &k.to_lowercase(),
                 v.split_whitespace().map(str::to_lowercase).collect(),
             );
         }
@@ -258,6 +258,17 @@ impl SafetyRules {
             languages.insert(code.clone(), spec.reply.clone());
         }
         lexicon.finish();
+        if lexicon.classes.len() > rules::MAX_CLASSES {
+            problems.push(Problem::new(
+                file,
+                None,
+                format!(
+                    "{} word classes; at most {} are allowed",
+                    lexicon.classes.len(),
+                    rules::MAX_CLASSES
+                ),
+            ));
+        }
         for spanned in &f.rule {
             let r = spanned.get_ref();
             let mut class = |name: &String| {

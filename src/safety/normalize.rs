@@ -9,8 +9,9 @@
 //! Linear in the input: one pass over the characters, one over the words. Quotes and citations
 //! never use this text; it is only for screening.
 
-use std::collections::HashMap;
 use std::ops::Range;
+
+use super::lexicon::FastMap;
 
 /// Token flags.
 pub const NUMBER: u8 = 1;
@@ -24,7 +25,7 @@ pub const JOINED: u8 = 8;
 /// One word as the screen sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    /// The word (in [`Normalized::text`]): decoded, lower case.
+    /// The word (see [`Normalized::form`]): decoded, lower case.
     pub form: Range<u32>,
     /// Another reading to try when the first is not a known word: the word before leetspeak
     /// decoding ("m30"), or with elongations collapsed to one letter ("dieeee" → "die").
@@ -76,10 +77,45 @@ impl Normalized {
 #[derive(Debug, Clone, Default)]
 pub struct Normalizer {
     /// Emoji → the word it stands for.
-    pub emoji: HashMap<char, String>,
+    pub emoji: FastMap<char, String>,
     /// Whole words spelled without apostrophes or run together → their expansion ("im" → "i
     /// am", "wanna" → "want to").
-    pub expansions: HashMap<String, Vec<String>>,
+    pub expansions: FastMap<String, Vec<String>>,
+    /// Expansion keys by shape (first byte, last byte, length), as bits: most words are ruled
+    /// out without hashing them.
+    expansion_shapes: Vec<u64>,
+}
+
+impl Normalizer {
+    /// Adds a whole-word expansion ("im" → "i am").
+    pub fn add_expansion(&mut self, word: &str, expansion: Vec<String>) {
+        if self.expansion_shapes.is_empty() {
+            self.expansion_shapes = vec![0; SHAPES / 64];
+        }
+        if let Some(i) = shape(word) {
+            self.expansion_shapes[i / 64] |= 1 << (i % 64);
+        }
+        self.expansions.insert(word.to_string(), expansion);
+    }
+
+    fn expansion(&self, word: &str) -> Option<&Vec<String>> {
+        let i = shape(word)?;
+        if self.expansion_shapes.get(i / 64)? & (1 << (i % 64)) == 0 {
+            return None;
+        }
+        self.expansions.get(word)
+    }
+}
+
+/// Buckets of [`shape`].
+const SHAPES: usize = 1 << 14;
+
+/// A word's shape: its first and last bytes and its length, folded into [`SHAPES`] buckets.
+fn shape(word: &str) -> Option<usize> {
+    let b = word.as_bytes();
+    let (first, last) = (*b.first()?, *b.last()?);
+    let h = (usize::from(first) * 31 + usize::from(last)) * 64 + b.len().min(63);
+    Some(h % SHAPES)
 }
 
 /// Characters that only steer rendering or join emoji: dropped without separating words, so
@@ -156,10 +192,10 @@ impl Normalizer {
         };
         let mut chars = text.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
-            if is_ignorable(c) {
+            if !c.is_ascii() && is_ignorable(c) {
                 continue;
             }
-            if let Some(word) = self.emoji.get(&c) {
+            if let Some(word) = (!c.is_ascii()).then(|| self.emoji.get(&c)).flatten() {
                 b.flush();
                 b.push_word(word, i, EMOJI);
                 b.gap = Gap::default();
@@ -305,6 +341,17 @@ impl Builder<'_> {
     /// Splits a raw word into tokens: contractions, numbers with units, leetspeak, wildcards,
     /// elongations, expansions.
     fn word_tokens(&mut self, w: &str, at: usize) {
+        // Fast path: a plain lower-case word with no letter tripled (most words).
+        let b = w.as_bytes();
+        if b.iter().all(u8::is_ascii_lowercase)
+            && !b.windows(3).any(|t| t[0] == t[1] && t[1] == t[2])
+        {
+            match self.n.expansion(w) {
+                Some(expansion) => self.push_expansion(expansion.clone(), at),
+                None => self.push_token(w, None, at, 0),
+            }
+            return;
+        }
         if let Some((base, rest)) = split_contraction(w) {
             self.word_tokens(base, at);
             if !rest.is_empty() {
@@ -351,16 +398,19 @@ impl Builder<'_> {
             None
         };
         if alt.is_none()
-            && let Some(expansion) = self.n.expansions.get(form.as_str())
+            && let Some(expansion) = self.n.expansion(form.as_str())
         {
-            let expansion = expansion.clone();
-            for e in &expansion {
-                let number = e.bytes().all(|b| b.is_ascii_digit());
-                self.push_word(e, at, if number { NUMBER } else { 0 });
-            }
+            self.push_expansion(expansion.clone(), at);
             return;
         }
         self.push_token(&form, alt.as_deref(), at, flags);
+    }
+
+    fn push_expansion(&mut self, expansion: Vec<String>, at: usize) {
+        for e in &expansion {
+            let number = e.bytes().all(|b| b.is_ascii_digit());
+            self.push_word(e, at, if number { NUMBER } else { 0 });
+        }
     }
 
     fn push_word(&mut self, w: &str, at: usize, flags: u8) {
@@ -540,9 +590,20 @@ fn collapse(w: &str) -> (String, String) {
 /// Byte ranges of quoted spans: "..." and '...' (an apostrophe inside a word does not open one).
 pub fn quoted_spans(s: &str) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
+    // Quotes are rare: one pass over the bytes decides (curly quotes and « » are not ASCII).
+    let has_quote = s.bytes().any(|b| b == b'"' || b == b'\'' || b >= 0x80);
+    if !has_quote {
+        return spans;
+    }
     let chars: Vec<(usize, char)> = s
         .char_indices()
-        .map(|(i, c)| (i, fold_quote(c).filter(|q| *q != ' ').unwrap_or(c)))
+        .map(|(i, c)| {
+            if c.is_ascii() {
+                (i, c)
+            } else {
+                (i, fold_quote(c).filter(|q| *q != ' ').unwrap_or(c))
+            }
+        })
         .collect();
     let mut i = 0;
     while i < chars.len() {
@@ -573,16 +634,17 @@ mod tests {
     use super::*;
 
     fn normalizer() -> Normalizer {
-        Normalizer {
+        let mut n = Normalizer {
             emoji: [('💊', "pills"), ('🔪', "knife")]
                 .into_iter()
                 .map(|(c, w)| (c, w.to_string()))
                 .collect(),
-            expansions: [("im", "i am"), ("wanna", "want to"), ("kms", "kms")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.split(' ').map(str::to_string).collect()))
-                .collect(),
+            ..Normalizer::default()
+        };
+        for (k, v) in [("im", "i am"), ("wanna", "want to"), ("kms", "kms")] {
+            n.add_expansion(k, v.split(' ').map(str::to_string).collect());
         }
+        n
     }
 
     fn words(text: &str) -> String {

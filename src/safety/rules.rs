@@ -136,7 +136,8 @@ pub fn evaluate(
 ) -> Option<Finding> {
     let _ = lexicon;
     let negated = negation(special, n, marks);
-    let signals: Vec<ClassId> = rules
+    let mut signals = ClassSet::default();
+    for c in rules
         .iter()
         .filter(|r| r.outcome.is_danger() && r.language.is_none())
         .flat_map(|r| r.all.iter().copied())
@@ -156,7 +157,9 @@ pub fn evaluate(
             ]
             .contains(c)
         })
-        .collect();
+    {
+        signals.insert(c);
+    }
     let dropped = mentioned(special, n, marks, &signals);
     let sentences = n.tokens.last().map_or(0, |t| t.sentence as usize + 1);
     let mut by_sentence: Vec<Vec<usize>> = vec![Vec::new(); sentences];
@@ -168,10 +171,29 @@ pub fn evaluate(
         }
     }
     let whole = [all];
+    // Which classes each group holds (negated marks included): a rule is only looked at closely
+    // in a group that holds every class it needs, so a long message costs a bit test per rule
+    // and sentence.
+    let present = |group: &[usize]| {
+        let mut set = ClassSet::default();
+        for &i in group {
+            set.insert(marks[i].class);
+        }
+        set
+    };
+    let sentence_sets: Vec<ClassSet> = by_sentence.iter().map(|g| present(g)).collect();
+    let whole_sets = [present(&whole[0])];
     let mut best: Option<(u8, Finding)> = None;
     for rule in rules {
-        let groups: &[Vec<usize>] = if rule.message { &whole } else { &by_sentence };
-        for in_group in groups {
+        let (groups, sets): (&[Vec<usize>], &[ClassSet]) = if rule.message {
+            (&whole, &whole_sets)
+        } else {
+            (&by_sentence, &sentence_sets)
+        };
+        for (in_group, set) in groups.iter().zip(sets) {
+            if !rule.all.iter().all(|&c| set.contains(c)) {
+                continue;
+            }
             let usable = |i: &&usize| !(rule.reads_negation() && negated[**i]);
             let candidates: Vec<usize> = in_group.iter().filter(usable).copied().collect();
             let Some(span) = fires(rule, marks, &candidates) else {
@@ -194,6 +216,27 @@ pub fn evaluate(
         }
     }
     best.map(|(_, f)| f)
+}
+
+/// A set of classes (at most [`MAX_CLASSES`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct ClassSet([u64; MAX_CLASSES / 64]);
+
+/// Most word classes a configuration may define.
+pub const MAX_CLASSES: usize = 512;
+
+impl ClassSet {
+    fn insert(&mut self, c: ClassId) {
+        let c = c as usize;
+        if c < MAX_CLASSES {
+            self.0[c / 64] |= 1 << (c % 64);
+        }
+    }
+
+    fn contains(&self, c: ClassId) -> bool {
+        let c = c as usize;
+        c < MAX_CLASSES && self.0[c / 64] & (1 << (c % 64)) != 0
+    }
 }
 
 impl Rule {
@@ -320,47 +363,71 @@ fn negation(special: &Special, n: &Normalized, marks: &[Mark]) -> Vec<bool> {
     let negators: Vec<(usize, usize)> = marks
         .iter()
         .filter(|m| m.class == special.negator)
-        .filter(|neg| {
-            !marks.iter().any(|m| {
-                m.class != special.negator
-                    && m.start <= neg.start
-                    && m.end >= neg.end
-                    && m.end - m.start > neg.end - neg.start
-            })
-        })
+        .filter(|neg| !covered_by_longer(marks, neg, |m| m.class != special.negator))
         .map(|m| (m.start, m.end))
         .collect();
-    let contrasts: Vec<usize> = marks
+    let mut contrasts: Vec<usize> = marks
         .iter()
         .filter(|m| m.class == special.contrast)
         .map(|m| m.start)
         .collect();
+    contrasts.sort_unstable();
     // "or" and "nor" carry negation on through a list ("not in a dark place or thinking about
     // hurting myself").
     let or_words: Vec<usize> = (0..n.tokens.len())
         .filter(|&i| matches!(n.form(&n.tokens[i]), "or" | "nor"))
         .collect();
+    let mut by_end = negators;
+    by_end.sort_by_key(|&(_, end)| end);
+    // The last element of a sorted list that is below `limit`.
+    fn last_below(sorted: &[usize], limit: usize) -> Option<usize> {
+        let i = sorted.partition_point(|&x| x < limit);
+        i.checked_sub(1).map(|i| sorted[i])
+    }
+    let ends: Vec<usize> = by_end.iter().map(|&(_, e)| e).collect();
     marks
         .iter()
         .map(|m| {
-            negators.iter().any(|&(start, end)| {
-                let from = or_words
-                    .iter()
-                    .filter(|&&o| o >= end && o < m.start)
-                    .max()
-                    .map_or(end, |&o| o + 1);
-                end <= m.start
-                    && m.start - from <= NEGATION_REACH
-                    && n.tokens[start].clause == n.tokens[m.start].clause
-                    && !contrasts.iter().any(|&c| c >= end && c < m.start)
-            })
+            // Negators ending at or before the mark, nearest first, while within reach.
+            let mut i = ends.partition_point(|&e| e <= m.start);
+            while i > 0 {
+                i -= 1;
+                let (start, end) = by_end[i];
+                let from = last_below(&or_words, m.start)
+                    .filter(|&o| o >= end)
+                    .map_or(end, |o| o + 1);
+                if m.start - from > NEGATION_REACH
+                    || n.tokens[start].clause != n.tokens[m.start].clause
+                {
+                    break;
+                }
+                if last_below(&contrasts, m.start).is_none_or(|c| c < end) {
+                    return true;
+                }
+            }
+            false
         })
         .collect()
 }
 
+/// Longest phrase, in words, that [`covered_by_longer`] looks back over.
+const LONGEST_PHRASE: usize = 24;
+
+/// Whether a longer mark accepted by `which` covers `inner` (marks are sorted by start).
+fn covered_by_longer(marks: &[Mark], inner: &Mark, which: impl Fn(&Mark) -> bool) -> bool {
+    let from = marks.partition_point(|m| m.start + LONGEST_PHRASE < inner.start);
+    let to = marks.partition_point(|m| m.start <= inner.start);
+    marks[from..to].iter().any(|m| {
+        which(m)
+            && m.start <= inner.start
+            && m.end >= inner.end
+            && m.end - m.start > inner.end - inner.start
+    })
+}
+
 /// Marks that are mentioned, not used: in a sentence that asks what words mean, slang and
 /// quoted words.
-fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &[ClassId]) -> Vec<bool> {
+fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &ClassSet) -> Vec<bool> {
     let cue_sentences: Vec<u32> = marks
         .iter()
         .filter(|m| m.class == special.cue)
@@ -386,16 +453,23 @@ fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &[Class
     let mentioned: Vec<bool> = marks.iter().map(is_mention).collect();
     // The rule for mentions holds only for a plain question about words: when the rest of the
     // message carries any danger signal, everything counts.
+    let mentioned_marks: Vec<Mark> = marks
+        .iter()
+        .zip(&mentioned)
+        .filter(|(_, men)| **men)
+        .map(|(m, _)| *m)
+        .collect();
     let covered = |m: &Mark| {
-        marks
+        let from = mentioned_marks.partition_point(|o| o.start + LONGEST_PHRASE < m.start);
+        mentioned_marks[from..]
             .iter()
-            .zip(&mentioned)
-            .any(|(o, &men)| men && o.start <= m.start && o.end >= m.end)
+            .take_while(|o| o.start <= m.start)
+            .any(|o| o.end >= m.end)
     };
     let rest_signals = marks
         .iter()
         .zip(&mentioned)
-        .any(|(m, &men)| !men && signals.contains(&m.class) && !covered(m));
+        .any(|(m, &men)| !men && signals.contains(m.class) && !covered(m));
     if rest_signals {
         vec![false; marks.len()]
     } else {

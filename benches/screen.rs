@@ -1,0 +1,64 @@
+//! Times the safety screen alone: `cargo bench --bench screen`.
+//!
+//! The screen runs on every message before anything else, so it must stay cheap and linear in the
+//! message: one-line messages of each kind (ordinary, crisis, disguised, another language,
+//! medical advice), and long messages of 1,000, 10,000 and 100,000 characters (a realistic vent
+//! repeated, with one dangerous sentence in the middle). Targets: a one-line message at most
+//! 20 µs median, 100,000 characters at most 2 ms.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::sync::LazyLock;
+
+use divan::{Bencher, black_box};
+use lantern::safety::SafetyRules;
+
+static RULES: LazyLock<SafetyRules> = LazyLock::new(|| common::config().safety);
+
+/// One-line messages, one per path through the screen.
+const ONE_LINE: &[&str] = &[
+    "why do people with PTSD use opioids?",
+    "honestly i just want to sleep forever",
+    "k i l l mys3lf t0night, the p!lls are counted out",
+    "no quiero seguir viviendo",
+    "klonopin and methadone together ok?",
+    "this exam is killing me lol",
+];
+
+const VENT: &str = "Rough week again. My manager moved my shift without telling me, the bus was late twice, and my sponsor is away until Friday. I went to group on Tuesday and mostly just listened. Sleep has been bad since the anniversary, and the flashbacks come at night when the house is quiet. ";
+const DANGER: &str = "Honestly i have the pills lined up and i am doing it tonight. ";
+
+fn long_message(chars: usize) -> String {
+    let mut s = String::with_capacity(chars + VENT.len());
+    while s.len() < chars / 2 {
+        s.push_str(VENT);
+    }
+    s.push_str(DANGER);
+    while s.len() < chars {
+        s.push_str(VENT);
+    }
+    s.truncate(chars);
+    s
+}
+
+#[divan::bench(args = ONE_LINE)]
+fn one_line(b: Bencher, message: &str) {
+    let rules = &*RULES;
+    b.bench(|| black_box(rules.screen(black_box(message))));
+}
+
+#[divan::bench(args = [1_000, 10_000, 100_000])]
+fn long(b: Bencher, chars: usize) {
+    let rules = &*RULES;
+    let message = long_message(chars);
+    assert!(
+        matches!(rules.screen(&message), lantern::safety::Screened::Crisis(_)),
+        "the danger in the middle is found"
+    );
+    b.bench(|| black_box(rules.screen(black_box(&message))));
+}
+
+fn main() {
+    divan::main();
+}
