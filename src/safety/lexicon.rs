@@ -2,7 +2,8 @@
 //! words with their regular inflections, and matched against a normalised message to find where
 //! each class occurs ("marks"). Phrases are words separated by spaces; `a|b` accepts either word;
 //! `*` skips up to four words; `#num` is any number, `#big` one of ten or more, `#year` a year;
-//! `=word` takes the word exactly, without inflections. Matching is linear: each word starts at most the phrases that begin with it.
+//! `=word` takes the word exactly, without inflections; an entry `-pril` is any word of six letters
+//! or more ending so (generic medicine names follow such stems). Matching is linear: each word starts at most the phrases that begin with it.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -130,6 +131,9 @@ pub struct Lexicon {
     words: Vec<Box<str>>,
     /// Base word → id.
     word_ids: FastMap<Box<str>, u32>,
+    /// Word endings that name a class (`-pril`, `-statin`: generic medicine names), by their last
+    /// two letters, with the pseudo-word id that stands for them.
+    suffixes: FastMap<[u8; 2], Vec<(Box<str>, u32)>>,
     /// Base words long enough for typo tolerance, by their first two letters.
     fuzzy: FastMap<([u8; 2], usize), Vec<u32>>,
     phrases: Vec<Phrase>,
@@ -203,6 +207,22 @@ impl Lexicon {
         normalizer: &Normalizer,
     ) -> Result<(), BadPhrase> {
         let mut slots = Vec::new();
+        if let Some(suffix) = phrase.trim().strip_prefix('-')
+            && suffix.len() >= 2
+            && suffix.bytes().all(|b| b.is_ascii_lowercase())
+        {
+            // A word ending: its own pseudo-word ("-pril"), which no real word can equal.
+            let id = self.word_id(phrase.trim(), true);
+            let b = suffix.as_bytes();
+            let key = [b[b.len() - 2], b[b.len() - 1]];
+            self.suffixes
+                .entry(key)
+                .or_default()
+                .push((suffix.into(), id));
+            slots.push(Slot::Words(vec![id]));
+            self.index_phrase(class, slots);
+            return Ok(());
+        }
         for part in phrase.split_whitespace() {
             if part == "*" {
                 slots.push(Slot::Gap);
@@ -269,6 +289,11 @@ impl Lexicon {
         {
             self.squashed.push((sq.into_boxed_str(), class));
         }
+        self.index_phrase(class, slots);
+        Ok(())
+    }
+
+    fn index_phrase(&mut self, class: ClassId, slots: Vec<Slot>) {
         let index = self.phrases.len();
         match (slots.first(), slots.get(1)) {
             (Some(Slot::Words(first)), Some(Slot::Words(second))) => {
@@ -286,7 +311,6 @@ impl Lexicon {
             _ => {}
         }
         self.phrases.push(Phrase { class, slots });
-        Ok(())
     }
 
     /// Builds the typo-tolerance table; call once all phrases are added.
@@ -328,6 +352,8 @@ impl Lexicon {
                 r.ids.extend_from_slice(ids);
             } else if t.flags & WILDCARD != 0 {
                 r.ids.extend(self.wildcard(form));
+            } else if let Some(id) = self.suffix(form) {
+                r.ids.push(id);
             } else {
                 if !self.one_typo(form, &mut r.ids)
                     && let Some(a) = n.alt(t)
@@ -355,6 +381,18 @@ impl Lexicon {
             .flat_map(|(_, ids)| ids.iter().copied())
             .take(4)
             .collect()
+    }
+
+    /// The pseudo-word of a listed ending that `word` has (with at least three letters before it).
+    fn suffix(&self, word: &str) -> Option<u32> {
+        let b = word.as_bytes();
+        if b.len() < 6 {
+            return None;
+        }
+        let list = self.suffixes.get(&[b[b.len() - 2], b[b.len() - 1]])?;
+        list.iter()
+            .find(|(s, _)| word.len() >= s.len() + 3 && word.ends_with(&**s))
+            .map(|(_, id)| *id)
     }
 
     /// Adds the lexicon words one edit away from `word` (same first two letters); whether any.
