@@ -190,24 +190,38 @@ impl Normalizer {
             quoted: quoted_spans(text),
             line_start: 0,
         };
-        let mut chars = text.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let byte = bytes[i];
+            // Fast path: a run of ASCII letters and digits is one stretch of a word.
+            if byte.is_ascii_alphanumeric() {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                b.extend_word(&text[start..i], start);
+                continue;
+            }
+            let c = text[i..].chars().next().expect("a char at a char boundary");
+            let at = i;
+            i += c.len_utf8();
             if !c.is_ascii() && is_ignorable(c) {
                 continue;
             }
             if let Some(word) = (!c.is_ascii()).then(|| self.emoji.get(&c)).flatten() {
                 b.flush();
-                b.push_word(word, i, EMOJI);
+                b.push_word(word, at, EMOJI);
                 b.gap = Gap::default();
                 continue;
             }
-            let next = chars.peek().map(|&(_, n)| n);
+            let next = text[i..].chars().next();
             if c.is_ascii() {
-                b.feed(c.to_ascii_lowercase(), i, next);
+                b.feed(c, at, next);
             } else {
                 match fold_quote(c) {
-                    Some(q) => b.feed(q, i, next),
-                    None => cure(c, |t| b.feed(t, i, next)),
+                    Some(q) => b.feed(q, at, next),
+                    None => cure(c, |t| b.feed(t, at, next)),
                 }
             }
         }
@@ -249,6 +263,16 @@ fn cure(c: char, mut feed: impl FnMut(char)) {
 }
 
 impl Builder<'_> {
+    /// Adds ASCII letters and digits to the current word, lower-cased.
+    fn extend_word(&mut self, run: &str, at: usize) {
+        if self.word.is_empty() {
+            self.word_start = at;
+        }
+        let from = self.word.len();
+        self.word.push_str(run);
+        self.word[from..].make_ascii_lowercase();
+    }
+
     fn feed(&mut self, c: char, at: usize, next: Option<char>) {
         if c.is_alphanumeric() {
             if self.word.is_empty() {
