@@ -10,6 +10,8 @@ use poise::serenity_prelude as serenity;
 
 use crate::reply::{Kind, Reply};
 use crate::safety::{Level, Screened};
+
+use super::deliver::Urgency;
 use crate::store::{Outcome, QuestionRecord, ServerSettings, Store};
 
 use super::send;
@@ -62,12 +64,12 @@ impl Handled {
 pub fn handle_question(
     data: &Data,
     asked: &Asked,
+    screened: Screened,
     settings: &ServerSettings,
     now: Instant,
 ) -> Handled {
     let engine = data.engine();
     let ctx = data.context(&engine, settings);
-    let screened = engine.screen(&asked.text);
     let level = match &screened {
         Screened::Crisis(c) => Some(c.level),
         _ => None,
@@ -187,7 +189,14 @@ pub async fn alert(
         ),
         &region,
     );
-    if let Err(e) = send::post(http, serenity::ChannelId::new(channel), &notice).await {
+    if let Err(e) = send::post(
+        http,
+        &data.courier,
+        serenity::ChannelId::new(channel),
+        &notice,
+    )
+    .await
+    {
         tracing::warn!(guild, channel, "moderator alert not delivered: {e}");
     }
 }
@@ -228,7 +237,6 @@ pub async fn ask(
     question: String,
     #[description = "Only you see the answer"] private: Option<bool>,
 ) -> Result<(), Error> {
-    let _turn = turn().await;
     let data = ctx.data();
     let asked = Asked {
         guild: ctx.guild_id().map(|g| g.get()),
@@ -236,8 +244,15 @@ pub async fn ask(
         user: ctx.author().id.get(),
         text: super::events::question_of(&question),
     };
+    let screened = data.engine().screen(&asked.text);
+    // A crisis reply goes first: it never waits for a turn behind ordinary questions.
+    let _turn = if matches!(screened, Screened::Crisis(_)) {
+        None
+    } else {
+        turn().await
+    };
     let settings = data.settings(asked.guild).await;
-    let handled = handle_question(data, &asked, &settings, Instant::now());
+    let handled = handle_question(data, &asked, screened, &settings, Instant::now());
     let ephemeral = if handled.crisis.is_some() {
         !settings.crisis_public
     } else if handled.outcome.is_none() {
@@ -245,7 +260,33 @@ pub async fn ask(
     } else {
         private.unwrap_or(settings.private_by_default)
     };
-    send::respond_rendered(ctx, &handled.reply.messages, ephemeral, handled.buttons).await?;
+    let urgency = if handled.crisis.is_some() {
+        Urgency::Crisis
+    } else {
+        Urgency::Normal
+    };
+    let messages = &handled.reply.messages;
+    if let Err(e) = send::respond_rendered(ctx, messages, ephemeral, handled.buttons, urgency).await
+    {
+        if handled.crisis.is_none() {
+            return Err(e.into());
+        }
+        // The lines must reach the member: when the interaction cannot be answered, they go to
+        // the channel (never an error message in their place).
+        tracing::warn!("crisis reply by interaction failed ({e}); posting it in the channel");
+        let channel = ctx.channel_id();
+        if let Err(e) = send::post_rendered(
+            ctx.http(),
+            &data.courier,
+            channel,
+            messages,
+            Urgency::Crisis,
+        )
+        .await
+        {
+            tracing::error!("crisis reply not delivered: {e}");
+        }
+    }
     if let Some(level) = handled.crisis
         && let Some(guild) = asked.guild
     {

@@ -8,7 +8,10 @@ use poise::serenity_prelude as serenity;
 use crate::reply::Kind;
 use crate::store::Store;
 
+use crate::safety::Screened;
+
 use super::commands::{self, Asked};
+use super::deliver::Urgency;
 use super::send::{self, Button};
 use super::state::{Data, Error};
 
@@ -79,28 +82,56 @@ async fn on_message(
     if !(in_dm || mentioned) {
         return Ok(());
     }
-    let _turn = commands::turn().await;
     let asked = Asked {
         guild: message.guild_id.map(|g| g.get()),
         channel: message.channel_id.get(),
         user: message.author.id.get(),
         text: question_of(&message.content),
     };
+    let screened = data.engine().screen(&asked.text);
+    let crisis = matches!(screened, Screened::Crisis(_));
+    // A crisis reply goes first: it never waits for a turn behind ordinary questions.
+    let _turn = if crisis { None } else { commands::turn().await };
     let settings = data.settings(asked.guild).await;
-    let engine = data.engine();
     let allowed_here =
         settings.mention_channels.is_empty() || settings.mention_channels.contains(&asked.channel);
-    let crisis = matches!(
-        engine.screen(&asked.text),
-        crate::safety::Screened::Crisis(_)
-    );
     // Outside the channels the server chose, only a crisis is answered.
     if !allowed_here && !crisis {
         return Ok(());
     }
-    let handled = commands::handle_question(data, &asked, &settings, Instant::now());
+    let handled = commands::handle_question(data, &asked, screened, &settings, Instant::now());
     if !handled.silent {
-        send::reply_to_message(http, message, &handled.reply.messages, handled.buttons).await?;
+        let urgency = if crisis {
+            Urgency::Crisis
+        } else {
+            Urgency::Normal
+        };
+        let messages = &handled.reply.messages;
+        let sent = send::reply_to_message(
+            http,
+            &data.courier,
+            message,
+            messages,
+            handled.buttons,
+            urgency,
+        )
+        .await;
+        match sent {
+            Ok(()) => {}
+            // A crisis reply that cannot be a reply (the message was deleted, say) is posted
+            // in the channel.
+            Err(e) if crisis => {
+                tracing::warn!("crisis reply to a message failed ({e}); posting it in the channel");
+                let channel = message.channel_id;
+                if let Err(e) =
+                    send::post_rendered(http, &data.courier, channel, messages, Urgency::Crisis)
+                        .await
+                {
+                    tracing::error!("crisis reply not delivered: {e}");
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     if let Some(level) = handled.crisis
         && let Some(guild) = asked.guild
@@ -135,7 +166,7 @@ async fn on_click(
             "That answer has expired; please ask again.",
             &region,
         );
-        send::respond_to_component(http, click, &reply, None).await?;
+        send::respond_to_component(http, &data.courier, click, &reply, None).await?;
         return Ok(());
     };
     match button {
@@ -145,7 +176,8 @@ async fn on_click(
             if more {
                 data.advance(token, answer.shown + answer.context.results);
             }
-            send::respond_to_component(http, click, &reply, more.then_some(token)).await?;
+            send::respond_to_component(http, &data.courier, click, &reply, more.then_some(token))
+                .await?;
         }
         Button::Feedback(_, helpful) => {
             if let Some(g) = guild
@@ -169,6 +201,7 @@ async fn on_click(
             };
             send::respond_to_component(
                 http,
+                &data.courier,
                 click,
                 &engine.notice(Kind::Notice, text, &region),
                 None,
@@ -219,7 +252,9 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::ArgumentParse {
             ctx, input, error, ..
         } => {
-            tracing::info!(?input, "bad command argument: {error}");
+            // Never the input itself: it is what a member typed.
+            let _ = (input, error);
+            tracing::info!(command = %ctx.command().qualified_name, "a command argument could not be read");
             kind_reply(
                 ctx,
                 "I couldn't read that command's options; please check them and try again.",
@@ -241,7 +276,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             interaction,
             ..
         } => {
-            tracing::warn!(name = %interaction.data.name, "unknown command");
+            tracing::warn!(name_len = interaction.data.name.len(), "unknown command");
             let data = framework.user_data;
             let (engine, region) = data
                 .engine_and_region(interaction.guild_id.map(|g| g.get()))
@@ -251,9 +286,13 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 "I don't know that command. Try /help.",
                 &region,
             );
-            if let Err(e) =
-                send::respond_to_command(&framework.serenity_context.http, interaction, &reply)
-                    .await
+            if let Err(e) = send::respond_to_command(
+                &framework.serenity_context.http,
+                &data.courier,
+                interaction,
+                &reply,
+            )
+            .await
             {
                 tracing::warn!("could not answer an unknown command: {e}");
             }
@@ -266,9 +305,33 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             )
             .await;
         }
+        // Other framework errors can carry a message's text in their description: only their
+        // kind is logged.
         other => {
-            tracing::warn!("{other}");
+            tracing::warn!(
+                kind = framework_error_kind(&other),
+                "unhandled framework error"
+            );
         }
+    }
+}
+
+/// A framework error's kind, without anything a member wrote.
+fn framework_error_kind(e: &poise::FrameworkError<'_, Data, Error>) -> &'static str {
+    use poise::FrameworkError as E;
+    match e {
+        E::Setup { .. } => "setup",
+        E::EventHandler { .. } => "event handler",
+        E::UnknownCommand { .. } => "unknown prefix command",
+        E::DynamicPrefix { .. } => "dynamic prefix",
+        E::CooldownHit { .. } => "cooldown",
+        E::MissingBotPermissions { .. } => "missing bot permissions",
+        E::NotAnOwner { .. } => "not an owner",
+        E::NsfwOnly { .. } => "nsfw only",
+        E::DmOnly { .. } => "dm only",
+        E::SubcommandRequired { .. } => "subcommand required",
+        E::NonCommandMessage { .. } => "non-command message",
+        _ => "other",
     }
 }
 

@@ -3,6 +3,7 @@
 //! takes its shutdown as a future, so tests start and stop the bot against a loopback stand-in.
 
 pub mod commands;
+pub mod deliver;
 pub mod events;
 pub mod limits;
 pub mod moderation;
@@ -58,7 +59,9 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let mut http = serenity::HttpBuilder::new(&options.token);
+    // One HTTP client (one connection pool) for serenity and for Lantern's own sends.
+    let client = deliver::Courier::client();
+    let mut http = serenity::HttpBuilder::new(&options.token).client(client.clone());
     if !options.discord.http_proxy.is_empty() {
         // serenity ignores the proxy while its own rate limiter is on (serenity#1739); the proxy
         // is then responsible for rate limits, as shared rate-limit proxies are.
@@ -72,12 +75,24 @@ pub async fn serve(
     tokio::task::spawn_blocking(move || warming.warm());
     let purge_store = store.clone();
     let (recorder, recording) = state::recorder(store.clone());
-    let data = Data::new(engine, store, options.config_dir.clone(), recorder);
+    let data = Data::new(
+        engine,
+        store,
+        options.config_dir.clone(),
+        recorder,
+        deliver::Courier::new(client),
+    );
     let registration = options.discord.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: commands(),
             on_error: |error| Box::pin(events::on_error(error)),
+            // Mentions are questions, handled in `events`; poise's mention prefix would log the
+            // text of every mention it cannot match to a command.
+            prefix_options: poise::PrefixFrameworkOptions {
+                mention_as_prefix: false,
+                ..Default::default()
+            },
             event_handler: |fctx, event| Box::pin(events::handle(fctx, event)),
             ..Default::default()
         })
@@ -169,11 +184,39 @@ pub fn token(discord: &DiscordSettings) -> anyhow::Result<Option<String>> {
     Ok(Some(secrets.token.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
+/// Libraries whose debug and trace output can hold message text (request bodies, gateway
+/// payloads): they log at `info` at most, whatever level is asked for. Lantern's own logs name
+/// ids, kinds and lengths, never members' words.
+pub const QUIET_LIBRARIES: [&str; 9] = [
+    "serenity",
+    "poise",
+    "reqwest",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "tungstenite",
+    "tokio_tungstenite",
+    "sqlx",
+];
+
+/// The log filter for a level (`RUST_LOG` wins when set), with [`QUIET_LIBRARIES`] capped at
+/// `info`.
+pub fn log_filter(level: &str, rust_log: Option<String>) -> tracing_subscriber::EnvFilter {
+    let requested = rust_log
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| level.to_string());
+    let mut directives = requested;
+    for lib in QUIET_LIBRARIES {
+        directives.push_str(&format!(",{lib}=info"));
+    }
+    tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+}
+
 fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(log_filter(level, std::env::var("RUST_LOG").ok()))
+        .try_init();
 }
 
 async fn shutdown_signal() {

@@ -4,9 +4,12 @@
 
 use poise::serenity_prelude as serenity;
 
+use serenity::http::Route;
+
 use crate::render;
 use crate::reply::Reply;
 
+use super::deliver::{Courier, SendError, Urgency};
 use super::state::{Ctx, Error};
 
 /// Allowed mentions that allow nothing, the replied-to author included.
@@ -82,7 +85,9 @@ pub async fn respond(
     ephemeral: bool,
     buttons: Option<u64>,
 ) -> Result<(), Error> {
-    respond_rendered(ctx, &contents(reply), ephemeral, buttons).await
+    respond_rendered(ctx, &contents(reply), ephemeral, buttons, Urgency::Normal)
+        .await
+        .map_err(Into::into)
 }
 
 /// [`respond`] with messages already rendered.
@@ -91,19 +96,88 @@ pub async fn respond_rendered(
     messages: &[String],
     ephemeral: bool,
     buttons: Option<u64>,
-) -> Result<(), Error> {
+    urgency: Urgency,
+) -> Result<(), SendError> {
+    let poise::Context::Application(app) = ctx else {
+        return Err(SendError::Build("not an application command".into()));
+    };
+    let i = app.interaction;
+    // After a deferral (or an earlier reply) every message is a follow-up.
+    let answered = app
+        .has_sent_initial_response
+        .swap(true, std::sync::atomic::Ordering::SeqCst);
+    answer_interaction(
+        ctx.http(),
+        &ctx.data().courier,
+        Interaction {
+            id: i.id,
+            token: &i.token,
+            application_id: i.application_id,
+            answered,
+        },
+        messages,
+        ephemeral,
+        buttons,
+        urgency,
+    )
+    .await
+}
+
+/// An interaction to answer, and whether its first response was already sent.
+struct Interaction<'a> {
+    id: serenity::InteractionId,
+    token: &'a str,
+    application_id: serenity::ApplicationId,
+    answered: bool,
+}
+
+/// The interaction response, then follow-ups, each with empty allowed mentions.
+async fn answer_interaction(
+    http: &serenity::Http,
+    courier: &Courier,
+    interaction: Interaction<'_>,
+    messages: &[String],
+    ephemeral: bool,
+    buttons: Option<u64>,
+    urgency: Urgency,
+) -> Result<(), SendError> {
+    let Interaction {
+        id,
+        token,
+        application_id,
+        answered,
+    } = interaction;
     let last = messages.len().saturating_sub(1);
     for (i, content) in messages.iter().enumerate() {
-        let mut r = poise::CreateReply::default()
-            .content(content.clone())
-            .ephemeral(ephemeral)
-            .allowed_mentions(no_mentions());
-        if i == last
-            && let Some(token) = buttons
-        {
-            r = r.components(answer_buttons(token));
+        let components = (i == last).then_some(buttons).flatten().map(answer_buttons);
+        if i == 0 && !answered {
+            let mut m = serenity::CreateInteractionResponseMessage::new()
+                .content(content.clone())
+                .ephemeral(ephemeral)
+                .allowed_mentions(no_mentions());
+            if let Some(c) = components {
+                m = m.components(c);
+            }
+            let route = Route::InteractionResponse {
+                interaction_id: id,
+                token,
+            };
+            let body = serenity::CreateInteractionResponse::Message(m);
+            courier.send(http, route, &body, urgency).await?;
+        } else {
+            let mut m = serenity::CreateInteractionResponseFollowup::new()
+                .content(content.clone())
+                .ephemeral(ephemeral)
+                .allowed_mentions(no_mentions());
+            if let Some(c) = components {
+                m = m.components(c);
+            }
+            let route = Route::WebhookFollowupMessages {
+                application_id,
+                token,
+            };
+            courier.send(http, route, &m, urgency).await?;
         }
-        ctx.send(r).await?;
     }
     Ok(())
 }
@@ -112,10 +186,12 @@ pub async fn respond_rendered(
 /// channel.
 pub async fn reply_to_message(
     http: &serenity::Http,
+    courier: &Courier,
     message: &serenity::Message,
     messages: &[String],
     buttons: Option<u64>,
-) -> Result<(), serenity::Error> {
+    urgency: Urgency,
+) -> Result<(), SendError> {
     let last = messages.len().saturating_sub(1);
     for (i, content) in messages.iter().enumerate() {
         let mut m = serenity::CreateMessage::new()
@@ -129,77 +205,95 @@ pub async fn reply_to_message(
         {
             m = m.components(answer_buttons(token));
         }
-        message.channel_id.send_message(http, m).await?;
+        let route = Route::ChannelMessages {
+            channel_id: message.channel_id,
+        };
+        courier.send(http, route, &m, urgency).await?;
     }
     Ok(())
 }
 
-/// Posts a reply in a channel (moderator alerts).
-pub async fn post(
+/// Posts messages in a channel (moderator alerts, and a crisis reply whose first path failed).
+pub async fn post_rendered(
     http: &serenity::Http,
+    courier: &Courier,
     channel: serenity::ChannelId,
-    reply: &Reply,
-) -> Result<(), serenity::Error> {
-    for content in contents(reply) {
+    messages: &[String],
+    urgency: Urgency,
+) -> Result<(), SendError> {
+    for content in messages {
         let m = serenity::CreateMessage::new()
-            .content(content)
+            .content(content.clone())
             .allowed_mentions(no_mentions());
-        channel.send_message(http, m).await?;
+        let route = Route::ChannelMessages {
+            channel_id: channel,
+        };
+        courier.send(http, route, &m, urgency).await?;
     }
     Ok(())
+}
+
+/// Posts a reply in a channel.
+pub async fn post(
+    http: &serenity::Http,
+    courier: &Courier,
+    channel: serenity::ChannelId,
+    reply: &Reply,
+) -> Result<(), SendError> {
+    post_rendered(http, courier, channel, &contents(reply), Urgency::Normal).await
 }
 
 /// Answers a component interaction (a button click) with an ephemeral reply; further messages
 /// of a long reply go as follow-ups.
 pub async fn respond_to_component(
     http: &serenity::Http,
+    courier: &Courier,
     interaction: &serenity::ComponentInteraction,
     reply: &Reply,
     buttons: Option<u64>,
-) -> Result<(), serenity::Error> {
-    let contents = contents(reply);
-    let last = contents.len().saturating_sub(1);
-    for (i, content) in contents.into_iter().enumerate() {
-        let with_buttons = i == last && buttons.is_some();
-        if i == 0 {
-            let mut m = serenity::CreateInteractionResponseMessage::new()
-                .content(content)
-                .ephemeral(true)
-                .allowed_mentions(no_mentions());
-            if with_buttons && let Some(t) = buttons {
-                m = m.components(answer_buttons(t));
-            }
-            interaction
-                .create_response(http, serenity::CreateInteractionResponse::Message(m))
-                .await?;
-        } else {
-            let mut m = serenity::CreateInteractionResponseFollowup::new()
-                .content(content)
-                .ephemeral(true)
-                .allowed_mentions(no_mentions());
-            if with_buttons && let Some(t) = buttons {
-                m = m.components(answer_buttons(t));
-            }
-            interaction.create_followup(http, m).await?;
-        }
-    }
-    Ok(())
+) -> Result<(), SendError> {
+    let i = interaction;
+    answer_interaction(
+        http,
+        courier,
+        Interaction {
+            id: i.id,
+            token: &i.token,
+            application_id: i.application_id,
+            answered: false,
+        },
+        &contents(reply),
+        true,
+        buttons,
+        Urgency::Normal,
+    )
+    .await
 }
 
 /// Answers an application command outside poise's context (an unknown command) ephemerally.
 pub async fn respond_to_command(
     http: &serenity::Http,
+    courier: &Courier,
     interaction: &serenity::CommandInteraction,
     reply: &Reply,
-) -> Result<(), serenity::Error> {
-    let content = contents(reply).into_iter().next().unwrap_or_default();
-    let m = serenity::CreateInteractionResponseMessage::new()
-        .content(content)
-        .ephemeral(true)
-        .allowed_mentions(no_mentions());
-    interaction
-        .create_response(http, serenity::CreateInteractionResponse::Message(m))
-        .await
+) -> Result<(), SendError> {
+    let i = interaction;
+    let first: Vec<String> = contents(reply).into_iter().take(1).collect();
+    answer_interaction(
+        http,
+        courier,
+        Interaction {
+            id: i.id,
+            token: &i.token,
+            application_id: i.application_id,
+            answered: false,
+        },
+        &first,
+        true,
+        None,
+        Urgency::Normal,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -140,6 +140,8 @@ pub struct Data {
     /// engine.
     replies: Mutex<HashMap<(String, String, usize), Arc<Rendered>>>,
     recorder: mpsc::UnboundedSender<QuestionRecord>,
+    /// Sends every message, with retries.
+    pub courier: super::deliver::Courier,
 }
 
 impl Data {
@@ -149,6 +151,7 @@ impl Data {
         store: SqliteStore,
         config_dir: PathBuf,
         recorder: mpsc::UnboundedSender<QuestionRecord>,
+        courier: super::deliver::Courier,
     ) -> Data {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -165,6 +168,7 @@ impl Data {
             config_dir,
             reload: tokio::sync::Mutex::new(()),
             replies: Mutex::new(HashMap::new()),
+            courier,
             recorder,
         }
     }

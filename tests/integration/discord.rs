@@ -492,6 +492,183 @@ async fn each_danger_tier_gets_its_own_reply_and_alert() {
     bot.stop().await;
 }
 
+/// A library whose answer to "opioid recovery story" needs several messages.
+fn long_answer_library(dir: &Path) -> std::path::PathBuf {
+    let library = dir.join("library");
+    std::fs::create_dir(&library).unwrap();
+    for n in 0..8 {
+        let sentence = format!(
+            "Opioid recovery story {n} is long {}and it ends here.",
+            "with many careful words about support ".repeat(9)
+        );
+        let body = format!(
+            "+++\nid = \"story-{n}\"\ntitle = \"Story {n}\"\n+++\n\n{sentence} {sentence}\n"
+        );
+        std::fs::write(library.join(format!("story-{n}.md")), body).unwrap();
+    }
+    library
+}
+
+/// A fault the stand-in injects on the next request to a route.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    RateLimited,
+    Status(u16),
+    Dropped,
+}
+
+const FAULTS: [Fault; 4] = [
+    Fault::RateLimited,
+    Fault::Status(500),
+    Fault::Status(502),
+    Fault::Dropped,
+];
+
+fn inject(si: &StandIn, fault: Fault, route: &str, times: usize) {
+    match fault {
+        Fault::RateLimited => si.rate_limit_next("POST", route, 0.3, false, times),
+        Fault::Status(status) => si.fail_next("POST", route, status, times),
+        Fault::Dropped => si.drop_next("POST", route, times),
+    }
+}
+
+/// Successful POSTs to a route so far.
+fn delivered(si: &StandIn, route: &str) -> Vec<Recorded> {
+    si.requests()
+        .into_iter()
+        .filter(|r| r.is("POST", route) && (200..300).contains(&r.status))
+        .collect()
+}
+
+async fn wait_delivered(si: &StandIn, route: &str, n: usize) -> Vec<Recorded> {
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        let got = delivered(si, route);
+        if got.len() >= n || tokio::time::Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_send_survives_a_429_a_500_a_502_and_a_dropped_connection() {
+    let (si, bot, _dir) = started().await;
+    set(&si, "alert_channel", &format!("<#{ALERT_CHANNEL}>")).await;
+    let channel_route = format!("/channels/{CHANNEL_ID}/messages");
+    let alert_route = format!("/channels/{ALERT_CHANNEL}/messages");
+    for (n, fault) in FAULTS.into_iter().enumerate() {
+        let member_id = 300 + n as u64 * 10;
+        // The interaction callback: a crisis /ask gets its lines, not an error.
+        inject(&si, fault, "/interactions/", 1);
+        let before = delivered(&si, "/interactions/").len();
+        si.dispatch(
+            "INTERACTION_CREATE",
+            si.slash_command(
+                "ask",
+                json!([opt::string("question", "i want to end my life")]),
+                member(member_id),
+            ),
+        )
+        .await;
+        let got = wait_delivered(&si, "/interactions/", before + 1).await;
+        let reply = got.last().expect("a callback");
+        assert_safe(reply.message_body());
+        assert!(reply.content().unwrap().contains("988"), "{fault:?}");
+        // The alert (a channel message) got through too.
+        let alerts = wait_delivered(&si, &alert_route, n + 1).await;
+        assert_eq!(alerts.len(), n + 1, "{fault:?}: the alert was delivered");
+
+        // A reply to a mention (a channel message).
+        inject(&si, fault, &channel_route, 1);
+        let before = delivered(&si, &channel_route).len();
+        let msg = si.message(
+            &format!("{} what is dissociation", si.bot_mention()),
+            member(member_id + 1),
+            true,
+        );
+        si.dispatch("MESSAGE_CREATE", msg).await;
+        let got = wait_delivered(&si, &channel_route, before + 1).await;
+        assert!(got.len() > before, "{fault:?}: the mention was answered");
+        assert_safe(&got.last().unwrap().body);
+    }
+    // No failed request was left unretried: every injected failure is followed by a success.
+    let failed = si
+        .requests()
+        .into_iter()
+        .filter(|r| r.is("POST", "/") && !(200..300).contains(&r.status))
+        .count();
+    assert!(
+        failed >= (FAULTS.len() - 1) * 2,
+        "faults were injected: {failed}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_ups_survive_faults() {
+    let si = StandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let library = long_answer_library(dir.path());
+    let mut config = config();
+    config.settings.search.results = 8;
+    let bot = Bot::start(
+        &si,
+        &dir.path().join("db.sqlite"),
+        engine_over(config, &library),
+    )
+    .await;
+    for (n, fault) in FAULTS.into_iter().enumerate() {
+        inject(&si, fault, "/webhooks/", 1);
+        let before = delivered(&si, "/webhooks/").len();
+        let i = si.slash_command(
+            "ask",
+            json!([opt::string("question", "opioid recovery story")]),
+            member(400 + n as u64),
+        );
+        let first = run(&si, i).await;
+        assert_safe(first.message_body());
+        let got = wait_delivered(&si, "/webhooks/", before + 1).await;
+        assert!(got.len() > before, "{fault:?}: the follow-up arrived");
+        for r in &got[before..] {
+            assert_safe(&r.body);
+        }
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crisis_reply_falls_back_to_the_channel_when_the_interaction_fails_for_good() {
+    let (si, bot, _dir) = started().await;
+    // Every attempt at the interaction callback fails.
+    si.fail_next("POST", "/interactions/", 500, 50);
+    let route = format!("/channels/{CHANNEL_ID}/messages");
+    si.dispatch(
+        "INTERACTION_CREATE",
+        si.slash_command(
+            "ask",
+            json!([opt::string("question", "i took all my pills an hour ago")]),
+            member(450),
+        ),
+    )
+    .await;
+    let posted = si
+        .wait_for(
+            |r| r.is("POST", &route) && (200..300).contains(&r.status),
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("the crisis reply went to the channel");
+    assert_safe(&posted.body);
+    let content = posted.content().unwrap();
+    assert!(content.contains("911"), "{content}");
+    assert!(
+        !content.to_lowercase().contains("something went wrong"),
+        "{content}"
+    );
+    bot.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_medical_advice_question_is_declined_plainly() {
     let (si, bot, _dir) = started().await;
@@ -701,18 +878,7 @@ async fn a_member_cooldown_gets_a_kind_notice_but_never_blocks_a_crisis() {
 async fn an_answer_longer_than_discord_allows_is_split_each_part_with_the_disclaimer() {
     let si = StandIn::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let library = dir.path().join("library");
-    std::fs::create_dir(&library).unwrap();
-    for n in 0..8 {
-        let sentence = format!(
-            "Opioid recovery story {n} is long {}and it ends here.",
-            "with many careful words about support ".repeat(9)
-        );
-        let body = format!(
-            "+++\nid = \"story-{n}\"\ntitle = \"Story {n}\"\n+++\n\n{sentence} {sentence}\n"
-        );
-        std::fs::write(library.join(format!("story-{n}.md")), body).unwrap();
-    }
+    let library = long_answer_library(dir.path());
     let mut config = config();
     config.settings.search.results = 8;
     let bot = Bot::start(
@@ -982,4 +1148,101 @@ async fn library_reload_picks_up_new_documents_and_keeps_the_old_library_when_a_
         r.content()
     );
     bot.stop().await;
+}
+
+/// Log lines written while the tests run, at debug level, with Lantern's production filter.
+fn captured_log() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOG: std::sync::OnceLock<&'static std::sync::Mutex<Vec<u8>>> =
+        std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer: &'static std::sync::Mutex<Vec<u8>> =
+            Box::leak(Box::new(std::sync::Mutex::new(Vec::new())));
+        struct Writer(&'static std::sync::Mutex<Vec<u8>>);
+        impl std::io::Write for Writer {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(lantern::discord::log_filter("debug", None))
+            .with_ansi(false)
+            .with_writer(move || Writer(buffer))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        buffer
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_words_never_reach_the_log_even_at_debug() {
+    let log = captured_log();
+    let (si, bot, _dir) = started().await;
+    set(&si, "alert_channel", &format!("<#{ALERT_CHANNEL}>")).await;
+    let words = [
+        "zebraquokka what is dissociation",
+        "xylophonewombat i want to end my life",
+        "marmalade narwhal how much methadone should i take",
+    ];
+    for (n, w) in words.iter().enumerate() {
+        let _ = ask(&si, w, member(600 + n as u64)).await;
+        let msg = si.message(
+            &format!("{} {w}", si.bot_mention()),
+            member(610 + n as u64),
+            true,
+        );
+        si.dispatch("MESSAGE_CREATE", msg).await;
+    }
+    // A message that mentions the bot with no question, an unknown command and a bad region.
+    let msg = si.message(
+        &format!("{} flamingoparsnip", si.bot_mention()),
+        member(620),
+        true,
+    );
+    si.dispatch("MESSAGE_CREATE", msg).await;
+    let _ = run(
+        &si,
+        si.slash_command(
+            "pelicanturnip",
+            json!([opt::string("x", "okapibeetroot")]),
+            member(621),
+        ),
+    )
+    .await;
+    let _ = run(
+        &si,
+        si.slash_command(
+            "resources",
+            json!([opt::string("region", "capybaracelery")]),
+            member(622),
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    bot.stop().await;
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).to_lowercase();
+    assert!(
+        text.contains("lantern"),
+        "the log was captured: {} bytes",
+        text.len()
+    );
+    for marker in [
+        "zebraquokka",
+        "xylophonewombat",
+        "marmalade",
+        "narwhal",
+        "end my life",
+        "flamingoparsnip",
+        "okapibeetroot",
+        "capybaracelery",
+        "pelicanturnip",
+    ] {
+        assert!(
+            !text.contains(marker),
+            "member text {marker:?} reached the log"
+        );
+    }
 }

@@ -434,6 +434,11 @@ impl StandIn {
         self.push_rule(method, path_prefix, status, 0.1, false, times);
     }
 
+    /// Make the next `times` matching requests end with a dropped connection (no response).
+    pub fn drop_next(&self, method: &str, path_prefix: &str, times: usize) {
+        self.push_rule(method, path_prefix, rest::DROP, 0.0, false, times);
+    }
+
     /// Like `fail_next(method, prefix, 429, times)` with a chosen `retry_after` and global flag.
     pub fn rate_limit_next(
         &self,

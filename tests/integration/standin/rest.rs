@@ -97,6 +97,9 @@ fn path_matches(prefix: &str, path: &str) -> bool {
 // Responses
 // ---------------------------------------------------------------------------------------------
 
+/// The fail "status" that drops the connection instead of answering.
+pub const DROP: u16 = 0;
+
 pub(super) fn json_response(status: u16, body: Value) -> Response {
     let mut r = (
         StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
@@ -194,6 +197,12 @@ pub(super) async fn rest(
             r.remaining -= 1;
             (r.status, r.retry_after, r.global)
         });
+        if injected.is_some_and(|(status, _, _)| status == DROP) {
+            // A dropped connection: the handler dies before answering and the connection closes.
+            drop(st);
+            sh.bump();
+            std::panic::resume_unwind(Box::new("stand-in: dropping the connection"));
+        }
         let response = match injected {
             Some((429, retry_after, global)) => rate_limited(retry_after, global),
             Some((status, _, _)) => {
