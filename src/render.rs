@@ -27,8 +27,12 @@ pub fn discord_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
-/// Escapes Discord markdown and neutralises mentions (`@everyone`, `<@123>`) in text that
-/// Lantern did not write (article quotes, anything a member typed).
+/// The one escape for everything Lantern shows that it did not write (article quotes, anything
+/// a member or moderator typed): Discord markdown is escaped, masked links (`[text](url)`) and
+/// angle-bracket syntax (`<url>`, `<@id>`, `<#id>`, `<t:…>`) are shown as typed instead of acting,
+/// headings, quotes and lists cannot start a line, and `@everyone` / `@here` are broken with a
+/// zero-width space. Other `@`s stay as typed, so an email address can still be copied; pings are
+/// prevented in any case by empty `allowed_mentions`.
 pub fn escape(text: &str) -> String {
     escape_within(text, true)
 }
@@ -37,9 +41,9 @@ pub fn escape(text: &str) -> String {
 fn escape_within(text: &str, line_start: bool) -> String {
     let mut line_start = line_start;
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+    for (i, c) in text.char_indices() {
         match c {
-            '\\' | '*' | '_' | '~' | '`' | '|' => {
+            '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -47,13 +51,47 @@ fn escape_within(text: &str, line_start: bool) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            '@' => out.push_str("@\u{200B}"),
+            '@' if is_mass_mention(&text[i + 1..]) => out.push_str("@\u{200B}"),
             '\r' => {}
             c => out.push(c),
         }
         line_start = c == '\n' || (line_start && c == ' ');
     }
     out
+}
+
+/// Whether text after an `@` makes a mass mention (`@everyone`, `@here`).
+fn is_mass_mention(after: &str) -> bool {
+    after.starts_with("everyone") || after.starts_with("here")
+}
+
+/// Lantern's own text keeps its formatting (and its channel links), but may embed what someone
+/// typed: user and role mention syntax and mass mentions are neutralised everywhere.
+pub fn neutralise_mentions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for (i, c) in text.char_indices() {
+        let rest = &text[i + c.len_utf8()..];
+        match c {
+            '<' if rest.starts_with('@') => out.push_str("\\<"),
+            '@' if is_mass_mention(rest) => out.push_str("@\u{200B}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether text still holds mention syntax that Discord would act on (for tests and checks):
+/// `@everyone`, `@here` or an unescaped `<@`.
+pub fn has_mention_syntax(text: &str) -> bool {
+    text.char_indices().any(|(i, c)| {
+        let rest = &text[i + 1..];
+        let escaped = i > 0 && text[..i].ends_with('\\');
+        match c {
+            '@' => is_mass_mention(rest),
+            '<' => rest.starts_with('@') && !escaped,
+            _ => false,
+        }
+    })
 }
 
 /// A quote as a Discord block quote, question words in bold.
@@ -105,16 +143,25 @@ pub fn citation_text(c: &Citation) -> String {
 }
 
 fn line_text(l: &LineEntry) -> String {
-    let mut s = format!(
-        "\u{2022} **{}**: {} ({})",
-        escape(&l.name),
-        escape(&l.contact),
-        escape(&l.hours)
-    );
+    let mut s = format!("\u{2022} **{}**: {}", escape(&l.name), escape(&l.contact));
+    if let Some(hours) = hours_text(&l.hours) {
+        s.push_str(&format!(" ({})", escape(&hours)));
+    }
     if l.check {
         s.push_str(" \u{2014} listing being re-checked");
     }
     s
+}
+
+/// Opening hours as a person reads them: nothing when unknown ("—", empty), "check opening
+/// hours" for a bare "check".
+pub fn hours_text(hours: &str) -> Option<String> {
+    let h = hours.trim();
+    match h {
+        "" | "\u{2014}" | "-" => None,
+        "check" => Some("check opening hours".to_string()),
+        _ => Some(h.to_string()),
+    }
 }
 
 /// A unit of content that stays whole within one message where possible.
@@ -363,12 +410,6 @@ pub fn discord(reply: &Reply) -> Vec<Message> {
         .collect()
 }
 
-/// Lantern's own text keeps its formatting, but may echo what someone typed (a region name, a
-/// moderator's note): mentions are neutralised everywhere.
-fn neutralise_mentions(text: &str) -> String {
-    text.replace('@', "@\u{200B}")
-}
-
 fn escape_disclaimer(text: &str) -> String {
     neutralise_mentions(text)
 }
@@ -390,7 +431,11 @@ mod tests {
     fn escape_neutralises_markdown_and_mentions() {
         let cases = [
             ("@everyone hi", "@\u{200B}everyone hi"),
-            ("<@123>", "<@\u{200B}123>"),
+            ("<@123>", "\\<@123>"),
+            ("[click](https://x.example)", "\\[click\\](https://x.example)"),
+            ("<https://x.example>", "\\<https://x.example>"),
+            ("jo@samaritans.org", "jo@samaritans.org"),
+            ("## heading", "\\## heading"),
             ("**bold** _it_", "\\*\\*bold\\*\\* \\_it\\_"),
             ("> not a quote", "\\> not a quote"),
             (

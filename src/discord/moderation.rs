@@ -5,6 +5,7 @@
 use poise::serenity_prelude as serenity;
 
 use crate::engine::Engine;
+use crate::render::escape;
 use crate::reply::Kind;
 use crate::resources::SupportLine;
 use crate::store::{AuditEntry, ServerLine, Store};
@@ -129,7 +130,7 @@ pub async fn config_set(
             .await;
             tell(ctx, done).await
         }
-        Err(why) => tell(ctx, format!("Not changed: {} {why}.", setting.name())).await,
+        Err(why) => tell(ctx, format!("Not changed: {} {}.", setting.name(), escape(&why))).await,
     }
 }
 
@@ -196,7 +197,7 @@ pub async fn lines_add(
             ctx,
             format!(
                 "Not added: unknown region \u{201C}{}\u{201D}.",
-                region.trim()
+                escape(region.trim())
             ),
         )
         .await;
@@ -214,7 +215,7 @@ pub async fn lines_add(
             None => {
                 return tell(
                     ctx,
-                    format!("Not added: unknown topic \u{201C}{t}\u{201D}."),
+                    format!("Not added: unknown topic \u{201C}{}\u{201D}.", escape(t)),
                 )
                 .await;
             }
@@ -240,7 +241,7 @@ pub async fn lines_add(
     .await;
     tell(
         ctx,
-        format!("Added line #{id}: {} ({}).", line.name, found.name),
+        format!("Added line #{id}: {} ({}).", escape(&line.name), found.name),
     )
     .await
 }
@@ -290,7 +291,11 @@ pub async fn lines_list(ctx: Ctx<'_>) -> Result<(), Error> {
     for l in own {
         text.push_str(&format!(
             "\n\u{2022} #{} {} ({}): {} ({})",
-            l.id, l.name, l.region, l.contact, l.hours
+            l.id,
+            escape(&l.name),
+            l.region,
+            escape(&l.contact),
+            escape(&l.hours)
         ));
     }
     audit(ctx, "resources list", "").await;
@@ -399,7 +404,7 @@ pub async fn stats(ctx: Ctx<'_>) -> Result<(), Error> {
         for (q, n) in &s.top_unanswered {
             text.push_str(&format!(
                 "\n\u{2022} {n}\u{00D7} {}",
-                crate::render::escape(q)
+                escape(q)
             ));
         }
     } else {

@@ -428,7 +428,7 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
             }
         }
         let reply = engine.ask(&case.q, ctx);
-        let disclaimer = reply.disclaimer().text().replace('@', "@\u{200B}");
+        let disclaimer = render::neutralise_mentions(reply.disclaimer().text());
         if render::discord(&reply)
             .iter()
             .all(|m| m.content().ends_with(&disclaimer))
