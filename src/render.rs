@@ -84,8 +84,8 @@ pub fn neutralise_mentions(text: &str) -> String {
 /// `@everyone`, `@here` or an unescaped `<@`.
 pub fn has_mention_syntax(text: &str) -> bool {
     text.char_indices().any(|(i, c)| {
-        let rest = &text[i + 1..];
-        let escaped = i > 0 && text[..i].ends_with('\\');
+        let rest = &text[i + c.len_utf8()..];
+        let escaped = text[..i].ends_with('\\');
         match c {
             '@' => is_mass_mention(rest),
             '<' => rest.starts_with('@') && !escaped,
@@ -306,6 +306,19 @@ fn shorten(e: &Excerpt) -> Option<Excerpt> {
     Some(s)
 }
 
+/// The byte length of the longest prefix of `s` within `max` UTF-16 units, at a character
+/// boundary (at least one character, so a split always advances).
+pub fn prefix_within(s: &str, max: usize) -> usize {
+    let mut units = 0;
+    for (i, c) in s.char_indices() {
+        units += c.len_utf16();
+        if units > max {
+            return if i == 0 { c.len_utf8() } else { i };
+        }
+    }
+    s.len()
+}
+
 /// Splits over-long plain text between lines, then at sentence boundaries (or hard, at `max`
 /// units, as a last resort); text that fits is returned whole, line breaks and all.
 fn split_plain(text: &str, max: usize) -> Vec<String> {
@@ -321,10 +334,7 @@ fn split_plain(text: &str, max: usize) -> Vec<String> {
         for r in sentence::split(line) {
             let mut s = &line[r];
             while discord_len(s) > max {
-                let mut cut = s.len().min(max);
-                while discord_len(&s[..cut]) > max || !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
+                let cut = prefix_within(s, max);
                 pieces.push(s[..cut].to_string());
                 s = &s[cut..];
             }
@@ -432,7 +442,10 @@ mod tests {
         let cases = [
             ("@everyone hi", "@\u{200B}everyone hi"),
             ("<@123>", "\\<@123>"),
-            ("[click](https://x.example)", "\\[click\\](https://x.example)"),
+            (
+                "[click](https://x.example)",
+                "\\[click\\](https://x.example)",
+            ),
             ("<https://x.example>", "\\<https://x.example>"),
             ("jo@samaritans.org", "jo@samaritans.org"),
             ("## heading", "\\## heading"),

@@ -130,7 +130,13 @@ pub async fn config_set(
             .await;
             tell(ctx, done).await
         }
-        Err(why) => tell(ctx, format!("Not changed: {} {}.", setting.name(), escape(&why))).await,
+        Err(why) => {
+            tell(
+                ctx,
+                format!("Not changed: {} {}.", setting.name(), escape(&why)),
+            )
+            .await
+        }
     }
 }
 
@@ -380,36 +386,7 @@ pub async fn stats(ctx: Ctx<'_>) -> Result<(), Error> {
     let guild = guild_of(ctx);
     let s = data.store.stats(guild).await?;
     let settings = data.settings(Some(guild)).await;
-    let votes = s.helpful + s.not_helpful;
-    let mut text = format!(
-        "Questions: {}\nAnswered from the library: {}\nNot in the library: {}\nCrisis replies: {}\nMedical-advice refusals: {}\nFeedback: {} helpful, {} not helpful{}",
-        s.questions,
-        s.answered,
-        s.no_match,
-        s.crisis,
-        s.medical_advice,
-        s.helpful,
-        s.not_helpful,
-        if votes > 0 {
-            format!(" ({:.0}% helpful)", 100.0 * s.helpful as f64 / votes as f64)
-        } else {
-            String::new()
-        }
-    );
-    if settings.logging {
-        text.push_str("\n\nMost frequent questions the library could not answer:");
-        if s.top_unanswered.is_empty() {
-            text.push_str(" none yet.");
-        }
-        for (q, n) in &s.top_unanswered {
-            text.push_str(&format!(
-                "\n\u{2022} {n}\u{00D7} {}",
-                escape(q)
-            ));
-        }
-    } else {
-        text.push_str("\n\nQuestion logging is off, so unanswered questions are not listed (/lantern config set logging on).");
-    }
+    let text = settings::describe_stats(&s, settings.logging);
     audit(ctx, "stats", "").await;
     tell(ctx, text).await
 }

@@ -3,7 +3,7 @@
 //! error) out.
 
 use crate::resources::Resources;
-use crate::store::ServerSettings;
+use crate::store::{ServerSettings, Stats};
 
 /// A setting of `/lantern config set`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
@@ -240,6 +240,42 @@ fn channel_list(ids: &[u64]) -> String {
         .map(|c| format!("<#{c}>"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A server's figures as `/lantern stats` shows them; logged questions are escaped (they are
+/// members' words) and may be anything, emoji and all.
+pub fn describe_stats(s: &Stats, logging: bool) -> String {
+    let votes = s.helpful + s.not_helpful;
+    let mut text = format!(
+        "Questions: {}\nAnswered from the library: {}\nNot in the library: {}\nCrisis replies: {}\nMedical-advice refusals: {}\nFeedback: {} helpful, {} not helpful{}",
+        s.questions,
+        s.answered,
+        s.no_match,
+        s.crisis,
+        s.medical_advice,
+        s.helpful,
+        s.not_helpful,
+        if votes > 0 {
+            format!(" ({:.0}% helpful)", 100.0 * s.helpful as f64 / votes as f64)
+        } else {
+            String::new()
+        }
+    );
+    if logging {
+        text.push_str("\n\nMost frequent questions the library could not answer:");
+        if s.top_unanswered.is_empty() {
+            text.push_str(" none yet.");
+        }
+        for (q, n) in &s.top_unanswered {
+            text.push_str(&format!(
+                "\n\u{2022} {n}\u{00D7} {}",
+                crate::render::escape(q)
+            ));
+        }
+    } else {
+        text.push_str("\n\nQuestion logging is off, so unanswered questions are not listed (/lantern config set logging on).");
+    }
+    text
 }
 
 /// The settings as `/lantern config show` lists them.

@@ -307,7 +307,7 @@ impl Builder<'_> {
             }
             // A line of one or two words ("pills\nall\nof\nthem") continues the sentence.
             '\n' | '\r' => {
-                let on_line = self.out.tokens.len() - self.line_start;
+                let on_line = self.out.tokens.len().saturating_sub(self.line_start);
                 self.line_start = self.out.tokens.len();
                 if on_line >= 3 {
                     self.end_sentence();

@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod discord;
+mod fuzz;
 mod invariants;
 mod library;
 mod safety;
