@@ -117,11 +117,14 @@ pub async fn config_set(
 ) -> Result<(), Error> {
     let data = ctx.data();
     let guild = guild_of(ctx);
-    let mut settings = (*data.settings(Some(guild)).await).clone();
     let engine = data.engine();
-    match settings::apply(&mut settings, setting, &value, &engine.resources) {
+    let changed = data
+        .update_settings(guild, |s| {
+            settings::apply(s, setting, &value, &engine.resources)
+        })
+        .await?;
+    match changed {
         Ok(done) => {
-            data.save_settings(guild, settings).await?;
             audit(
                 ctx,
                 "config set",
@@ -407,12 +410,15 @@ async fn set_paused(ctx: Ctx<'_>, paused: bool) -> Result<(), Error> {
     let data = ctx.data();
     let guild = guild_of(ctx);
     let channel = ctx.channel_id().get();
-    let mut settings = (*data.settings(Some(guild)).await).clone();
-    settings.paused_channels.retain(|&c| c != channel);
-    if paused {
-        settings.paused_channels.push(channel);
-    }
-    data.save_settings(guild, settings).await?;
+    let _ = data
+        .update_settings(guild, |s| {
+            s.paused_channels.retain(|&c| c != channel);
+            if paused {
+                s.paused_channels.push(channel);
+            }
+            Ok(String::new())
+        })
+        .await?;
     audit(
         ctx,
         if paused { "pause" } else { "resume" },

@@ -244,15 +244,23 @@ impl Data {
         }
     }
 
-    /// Stores a server's settings and updates the cache.
-    pub async fn save_settings(
+    /// Changes a server's settings in one transaction (see [`Store::update_settings`]) and puts
+    /// the stored result in the cache.
+    pub async fn update_settings<F>(
         &self,
         guild: GuildId,
-        settings: ServerSettings,
-    ) -> Result<(), StoreError> {
-        self.store.save_settings(guild, &settings).await?;
-        lock(&self.settings).insert(guild, (Arc::new(settings), Instant::now()));
-        Ok(())
+        change: F,
+    ) -> Result<Result<String, String>, StoreError>
+    where
+        F: FnOnce(&mut ServerSettings) -> Result<String, String> + Send,
+    {
+        match self.store.update_settings(guild, change).await? {
+            Ok((settings, said)) => {
+                lock(&self.settings).insert(guild, (Arc::new(settings), Instant::now()));
+                Ok(Ok(said))
+            }
+            Err(why) => Ok(Err(why)),
+        }
     }
 
     /// The current engine and the region a server's replies use.

@@ -206,6 +206,17 @@ pub trait Store: Send + Sync + 'static {
         guild: GuildId,
         settings: &ServerSettings,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Changes a server's settings in one read-modify-write transaction, so concurrent changes
+    /// (other moderators, other processes) are all kept. `change` returns what to tell the
+    /// moderator, or why the value was refused (then nothing is written). Returns the settings
+    /// as stored.
+    fn update_settings<F>(
+        &self,
+        guild: GuildId,
+        change: F,
+    ) -> impl Future<Output = Result<Result<(ServerSettings, String), String>, StoreError>> + Send
+    where
+        F: FnOnce(&mut ServerSettings) -> Result<String, String> + Send;
     /// Adds a server line; returns its id.
     fn add_line(
         &self,

@@ -188,6 +188,47 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn update_settings<F>(
+        &self,
+        guild: GuildId,
+        change: F,
+    ) -> Result<Result<(ServerSettings, String), String>, StoreError>
+    where
+        F: FnOnce(&mut ServerSettings) -> Result<String, String> + Send,
+    {
+        // IMMEDIATE takes the write lock before reading, so two changes cannot both read the
+        // old settings (a deferred transaction would fail or lose one of them).
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT settings FROM settings WHERE guild_id = ?")
+                .bind(db_id(guild))
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mut settings = match json {
+            None => ServerSettings::default(),
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("settings of guild {guild}: {e}")))?,
+        };
+        let said = match change(&mut settings) {
+            Ok(said) => said,
+            Err(why) => return Ok(Err(why)),
+        };
+        let json =
+            serde_json::to_string(&settings).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        sqlx::query(
+            "INSERT INTO settings (guild_id, settings, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id) DO UPDATE
+             SET settings = excluded.settings, updated_at = excluded.updated_at",
+        )
+        .bind(db_id(guild))
+        .bind(json)
+        .bind(now_secs())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok((settings, said)))
+    }
+
     async fn add_line(&self, guild: GuildId, line: &ServerLine) -> Result<i64, StoreError> {
         let topics =
             serde_json::to_string(&line.topics).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
@@ -540,6 +581,60 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_setting_changes_are_all_kept_even_across_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        // Two stores on one file stand for two processes.
+        let a = SqliteStore::open(&path).await.unwrap();
+        let b = SqliteStore::open(&path).await.unwrap();
+        for round in 0..5u32 {
+            let mut tasks = Vec::new();
+            for k in 0..8u32 {
+                let store = if k % 2 == 0 { a.clone() } else { b.clone() };
+                tasks.push(tokio::spawn(async move {
+                    store
+                        .update_settings(GUILD, move |s| {
+                            match k % 4 {
+                                0 => s.cooldown_secs = round * 10 + k,
+                                1 => s.channel_cap_per_minute = round * 10 + k,
+                                2 => s.retention_days = round * 10 + k + 1,
+                                _ => s.paused_channels.push(u64::from(round * 100 + k)),
+                            }
+                            Ok(format!("change {k}"))
+                        })
+                        .await
+                        .unwrap()
+                        .unwrap()
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+            let s = a.settings(GUILD).await.unwrap();
+            let paused: Vec<u64> = (0..8u32)
+                .filter(|k| k % 4 == 3)
+                .map(|k| u64::from(round * 100 + k))
+                .collect();
+            for p in paused {
+                assert!(s.paused_channels.contains(&p), "round {round}: {s:?}");
+            }
+        }
+        let s = b.settings(GUILD).await.unwrap();
+        assert_eq!(s.paused_channels.len(), 10, "every pause was kept: {s:?}");
+        // A refused value writes nothing.
+        let before = a.settings(GUILD).await.unwrap();
+        let refused = a
+            .update_settings(GUILD, |s| {
+                s.cooldown_secs = 12345;
+                Err("no".to_string())
+            })
+            .await
+            .unwrap();
+        assert_eq!(refused, Err("no".to_string()));
+        assert_eq!(a.settings(GUILD).await.unwrap(), before);
     }
 
     #[tokio::test]

@@ -1246,3 +1246,54 @@ async fn members_words_never_reach_the_log_even_at_debug() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_moderator_changes_are_all_kept() {
+    let (si, bot, _dir) = started().await;
+    for round in 0..5u32 {
+        let changes = [
+            ("cooldown_seconds", format!("{}", 20 + round)),
+            ("channel_cap_per_minute", format!("{}", 30 + round)),
+            ("retention_days", format!("{}", 40 + round)),
+            ("alert_period_minutes", format!("{}", 50 + round)),
+        ];
+        let mut ids = Vec::new();
+        let mut events = Vec::new();
+        for (k, (setting, value)) in changes.iter().enumerate() {
+            let i = si.slash_command(
+                "lantern config set",
+                json!([
+                    opt::integer("setting", setting_index(setting)),
+                    opt::string("value", value)
+                ]),
+                moderator(910 + k as u64),
+            );
+            ids.push(id_of(&i));
+            events.push(("INTERACTION_CREATE".to_string(), i));
+        }
+        si.dispatch_many(events).await;
+        for id in ids {
+            si.wait_for(|r| r.interaction_id() == Some(id), T)
+                .await
+                .expect("each change is confirmed");
+        }
+        let shown = run(
+            &si,
+            si.slash_command("lantern config show", json!([]), moderator(909)),
+        )
+        .await;
+        let text = shown.content().unwrap().to_string();
+        for needle in [
+            format!("cooldown_seconds: {}", 20 + round),
+            format!("channel_cap_per_minute: {}", 30 + round),
+            format!("retention_days: {}", 40 + round),
+            format!("alert_period_minutes: {}", 50 + round),
+        ] {
+            assert!(
+                text.contains(&needle),
+                "round {round}: {needle} missing in\n{text}"
+            );
+        }
+    }
+    bot.stop().await;
+}
