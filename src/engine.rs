@@ -257,22 +257,14 @@ impl Engine {
                 let excerpts = self
                     .excerpts(&q, ctx.results, skip, Quoting::Answer)
                     .unwrap_or_default();
-                let region = self.resources.region_or_international(&ctx.region);
-                let lines = crisis::crisis_lines(&self.resources, region, Level::Crisis)
-                    .into_iter()
-                    .map(crisis::entry)
-                    .collect();
+                let (region, lines) = self.lines_for(&ctx.region, Level::Crisis);
                 answer::topic(excerpts, lines, &region.emergency, disclaimer)
             }
             Screened::HarmReduction(q) => {
                 let excerpts = self
                     .excerpts(&q, ctx.results, skip, Quoting::GeneralInformation)
                     .unwrap_or_default();
-                let region = self.resources.region_or_international(&ctx.region);
-                let lines = crisis::crisis_lines(&self.resources, region, Level::Emergency)
-                    .into_iter()
-                    .map(crisis::entry)
-                    .collect();
+                let (region, lines) = self.lines_for(&ctx.region, Level::Emergency);
                 let guidance = self
                     .resources
                     .guidance("naloxone")
@@ -289,6 +281,16 @@ impl Engine {
                 _ => answer::no_match(disclaimer),
             },
         }
+    }
+
+    /// A region (or the international directory) and its lines for a danger tier.
+    fn lines_for(&self, region: &str, level: Level) -> (&crate::resources::Region, Vec<LineEntry>) {
+        let region = self.resources.region_or_international(region);
+        let lines = crisis::crisis_lines(&self.resources, region, level)
+            .into_iter()
+            .map(crisis::entry)
+            .collect();
+        (region, lines)
     }
 
     /// Ranked passages for a screened question, ungated (for evaluation and "more results").

@@ -192,25 +192,8 @@ pub async fn reply_to_message(
     buttons: Option<u64>,
     urgency: Urgency,
 ) -> Result<(), SendError> {
-    let last = messages.len().saturating_sub(1);
-    for (i, content) in messages.iter().enumerate() {
-        let mut m = serenity::CreateMessage::new()
-            .content(content.clone())
-            .allowed_mentions(no_mentions());
-        if i == 0 {
-            m = m.reference_message(message);
-        }
-        if i == last
-            && let Some(token) = buttons
-        {
-            m = m.components(answer_buttons(token));
-        }
-        let route = Route::ChannelMessages {
-            channel_id: message.channel_id,
-        };
-        courier.send(http, route, &m, urgency).await?;
-    }
-    Ok(())
+    let to = message.channel_id;
+    post_messages(http, courier, to, messages, Some(message), buttons, urgency).await
 }
 
 /// Posts messages in a channel (moderator alerts, and a crisis reply whose first path failed).
@@ -221,10 +204,35 @@ pub async fn post_rendered(
     messages: &[String],
     urgency: Urgency,
 ) -> Result<(), SendError> {
-    for content in messages {
-        let m = serenity::CreateMessage::new()
+    post_messages(http, courier, channel, messages, None, None, urgency).await
+}
+
+/// Channel messages with empty allowed mentions: the first may reference a message, the last
+/// may carry the answer buttons.
+async fn post_messages(
+    http: &serenity::Http,
+    courier: &Courier,
+    channel: serenity::ChannelId,
+    messages: &[String],
+    reference: Option<&serenity::Message>,
+    buttons: Option<u64>,
+    urgency: Urgency,
+) -> Result<(), SendError> {
+    let last = messages.len().saturating_sub(1);
+    for (i, content) in messages.iter().enumerate() {
+        let mut m = serenity::CreateMessage::new()
             .content(content.clone())
             .allowed_mentions(no_mentions());
+        if i == 0
+            && let Some(r) = reference
+        {
+            m = m.reference_message(r);
+        }
+        if i == last
+            && let Some(token) = buttons
+        {
+            m = m.components(answer_buttons(token));
+        }
         let route = Route::ChannelMessages {
             channel_id: channel,
         };

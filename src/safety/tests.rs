@@ -10,18 +10,7 @@ fn rules() -> SafetyRules {
 }
 
 fn label(rules: &SafetyRules, text: &str) -> String {
-    match rules.screen(text) {
-        Screened::Crisis(c) => match c.language {
-            Some(l) => format!("{}/{l}", c.level.name()),
-            None => c.level.name().to_string(),
-        },
-        Screened::Topic(_) => "topic".into(),
-        Screened::HarmReduction(_) => "harm_reduction".into(),
-        Screened::MedicalAdvice(_, Advice::Medication) => "medical".into(),
-        Screened::MedicalAdvice(_, Advice::Diagnosis) => "diagnosis".into(),
-        Screened::Ordinary(_) => "ordinary".into(),
-        Screened::Empty => "empty".into(),
-    }
+    verdict_name(&rules.screen(text))
 }
 
 #[test]
@@ -58,19 +47,22 @@ fn screen_labels() {
         ("my uncle died by suicide years ago", "topic"),
         ("my friend says she wants to die", "someone_else"),
         ("is suicide more common with PTSD and opioid use?", "topic"),
-        ("no quiero seguir viviendo", "crisis/es"),
+        ("no quiero seguir viviendo", "crisis (es)"),
         ("this exam is killing me", "ordinary"),
         ("how do i kill the process", "ordinary"),
         ("cut my own hair", "ordinary"),
-        ("how much methadone is a safe starting dose?", "medical"),
-        ("can I drink alcohol while on naltrexone", "medical"),
-        ("klonopin and methadone together ok?", "medical"),
+        (
+            "how much methadone is a safe starting dose?",
+            "medical_advice",
+        ),
+        ("can I drink alcohol while on naltrexone", "medical_advice"),
+        ("klonopin and methadone together ok?", "medical_advice"),
         (
             "can i double up on my subs if i missed yesterday",
-            "medical",
+            "medical_advice",
         ),
-        ("what mg does zoloft come in", "medical"),
-        ("is 8 mg a lot", "medical"),
+        ("what mg does zoloft come in", "medical_advice"),
+        ("is 8 mg a lot", "medical_advice"),
         ("do i have DID?", "diagnosis"),
         ("how do I use narcan?", "harm_reduction"),
         ("what is methadone", "ordinary"),

@@ -153,6 +153,26 @@ impl LineRow {
     }
 }
 
+/// Writes a server's settings (insert or replace).
+async fn upsert_settings<'e>(
+    executor: impl sqlx::Executor<'e, Database = Sqlite>,
+    guild: GuildId,
+    settings: &ServerSettings,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(settings).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO settings (guild_id, settings, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (guild_id) DO UPDATE
+         SET settings = excluded.settings, updated_at = excluded.updated_at",
+    )
+    .bind(db_id(guild))
+    .bind(json)
+    .bind(now_secs())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
     async fn settings(&self, guild: GuildId) -> Result<ServerSettings, StoreError> {
         let json: Option<String> =
@@ -174,18 +194,7 @@ impl Store for SqliteStore {
         guild: GuildId,
         settings: &ServerSettings,
     ) -> Result<(), StoreError> {
-        let json = serde_json::to_string(settings).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query(
-            "INSERT INTO settings (guild_id, settings, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (guild_id) DO UPDATE
-             SET settings = excluded.settings, updated_at = excluded.updated_at",
-        )
-        .bind(db_id(guild))
-        .bind(json)
-        .bind(now_secs())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        upsert_settings(&self.pool, guild, settings).await
     }
 
     async fn update_settings<F>(
@@ -213,18 +222,7 @@ impl Store for SqliteStore {
             Ok(said) => said,
             Err(why) => return Ok(Err(why)),
         };
-        let json =
-            serde_json::to_string(&settings).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query(
-            "INSERT INTO settings (guild_id, settings, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (guild_id) DO UPDATE
-             SET settings = excluded.settings, updated_at = excluded.updated_at",
-        )
-        .bind(db_id(guild))
-        .bind(json)
-        .bind(now_secs())
-        .execute(&mut *tx)
-        .await?;
+        upsert_settings(&mut *tx, guild, &settings).await?;
         tx.commit().await?;
         Ok(Ok((settings, said)))
     }

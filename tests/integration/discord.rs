@@ -492,6 +492,22 @@ async fn each_danger_tier_gets_its_own_reply_and_alert() {
     bot.stop().await;
 }
 
+/// A bot over [`long_answer_library`], quoting eight passages per answer.
+async fn started_with_long_answers() -> (StandIn, Bot, tempfile::TempDir) {
+    let si = StandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let library = long_answer_library(dir.path());
+    let mut config = config();
+    config.settings.search.results = 8;
+    let bot = Bot::start(
+        &si,
+        &dir.path().join("db.sqlite"),
+        engine_over(config, &library),
+    )
+    .await;
+    (si, bot, dir)
+}
+
 /// A library whose answer to "opioid recovery story" needs several messages.
 fn long_answer_library(dir: &Path) -> std::path::PathBuf {
     let library = dir.join("library");
@@ -607,17 +623,7 @@ async fn every_kind_of_send_survives_a_429_a_500_a_502_and_a_dropped_connection(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follow_ups_survive_faults() {
-    let si = StandIn::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let library = long_answer_library(dir.path());
-    let mut config = config();
-    config.settings.search.results = 8;
-    let bot = Bot::start(
-        &si,
-        &dir.path().join("db.sqlite"),
-        engine_over(config, &library),
-    )
-    .await;
+    let (si, bot, _dir) = started_with_long_answers().await;
     for (n, fault) in FAULTS.into_iter().enumerate() {
         inject(&si, fault, "/webhooks/", 1);
         let before = delivered(&si, "/webhooks/").len();
@@ -876,17 +882,7 @@ async fn a_member_cooldown_gets_a_kind_notice_but_never_blocks_a_crisis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_longer_than_discord_allows_is_split_each_part_with_the_disclaimer() {
-    let si = StandIn::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let library = long_answer_library(dir.path());
-    let mut config = config();
-    config.settings.search.results = 8;
-    let bot = Bot::start(
-        &si,
-        &dir.path().join("db.sqlite"),
-        engine_over(config, &library),
-    )
-    .await;
+    let (si, bot, _dir) = started_with_long_answers().await;
     let i = si.slash_command(
         "ask",
         json!([opt::string("question", "opioid recovery story")]),
