@@ -37,6 +37,22 @@ pub struct AskOptions {
     pub library: Option<PathBuf>,
 }
 
+/// How a reply is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Terminal text: quotes indented, no Markdown, command-line hints.
+    Plain,
+    /// The Discord messages, Markdown and all.
+    Discord,
+}
+
+fn print_reply(reply: &Reply, format: Format) -> String {
+    match format {
+        Format::Plain => crate::plain::text(reply),
+        Format::Discord => render::terminal(reply),
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -47,6 +63,9 @@ pub enum Command {
         /// Print the structured reply as JSON.
         #[arg(long)]
         json: bool,
+        /// `plain` (terminal text, the default) or `discord` (the messages Discord would show).
+        #[arg(long, value_enum, default_value_t = Format::Plain)]
+        format: Format,
         /// The question (several words are joined with spaces).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         question: Vec<String>,
@@ -55,6 +74,9 @@ pub enum Command {
     Repl {
         #[command(flatten)]
         options: AskOptions,
+        /// `plain` (the default) or `discord`.
+        #[arg(long, value_enum, default_value_t = Format::Plain)]
+        format: Format,
     },
     /// List support lines by region and topic.
     Resources {
@@ -120,10 +142,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask {
             options,
             json,
+            format,
             question,
-        } => ask(&cli.config, &options, json, &question.join(" ")),
+        } => ask(&cli.config, &options, json, format, &question.join(" ")),
         Command::Screen { message } => screen(&cli.config, &message.join(" ")),
-        Command::Repl { options } => repl(&cli.config, &options),
+        Command::Repl { options, format } => repl(&cli.config, &options, format),
         Command::Resources { region, topic } => resources(&cli.config, region, topic),
         Command::Index { library } => index(&cli.config, library.as_deref()),
         Command::Check { library } => Ok(check(&cli.config, library.as_deref())),
@@ -161,6 +184,7 @@ fn ask(
     config: &Path,
     options: &AskOptions,
     json: bool,
+    format: Format,
     question: &str,
 ) -> anyhow::Result<ExitCode> {
     let engine = engine(config, options.library.as_deref())?;
@@ -171,7 +195,7 @@ fn ask(
         serde_json::to_writer_pretty(&mut out, &json_reply(&reply))?;
         writeln!(out)?;
     } else {
-        writeln!(out, "{}", render::terminal(&reply))?;
+        writeln!(out, "{}", print_reply(&reply, format))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -220,14 +244,14 @@ pub fn json_reply(reply: &Reply) -> serde_json::Value {
     })
 }
 
-fn repl(config: &Path, options: &AskOptions) -> anyhow::Result<ExitCode> {
+fn repl(config: &Path, options: &AskOptions, format: Format) -> anyhow::Result<ExitCode> {
     let engine = engine(config, options.library.as_deref())?;
     let ctx = context(&engine, options)?;
     let stdin = std::io::stdin();
     let mut out = std::io::stdout();
     eprintln!("Ask a question (Ctrl-D to quit).");
     loop {
-        write!(out, "> ")?;
+        write!(out, "ask: ")?;
         out.flush()?;
         let mut line = String::new();
         if stdin.lock().read_line(&mut line)? == 0 {
@@ -235,7 +259,7 @@ fn repl(config: &Path, options: &AskOptions) -> anyhow::Result<ExitCode> {
         }
         let started = Instant::now();
         let reply = engine.ask(line.trim_end_matches(['\n', '\r']), &ctx);
-        writeln!(out, "{}\n", render::terminal(&reply))?;
+        writeln!(out, "{}\n", print_reply(&reply, format))?;
         eprintln!("({:?})", started.elapsed());
     }
     Ok(ExitCode::SUCCESS)
@@ -247,6 +271,15 @@ fn resources(
     topic: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::load(config).map_err(|ps| anyhow::anyhow!("{ps}"))?;
+    // `lantern resources addiction`: one word that names a topic, not a region, is the topic.
+    let (region, topic) = match (region, topic) {
+        (Some(r), None)
+            if config.resources.region(&r).is_none() && config.resources.topic(&r).is_some() =>
+        {
+            (None, Some(r))
+        }
+        other => other,
+    };
     let lookup = config.resources.lookup(
         region.as_deref(),
         topic.as_deref(),
@@ -278,12 +311,14 @@ fn resources(
         lookup.region.name, lookup.region.code, lookup.region.emergency
     )?;
     for l in &lookup.lines {
+        let hours = render::hours_text(&l.hours)
+            .map(|h| format!(" ({h})"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "- {}: {} ({}); {}. Source: {}, checked {}{}",
+            "- {}: {}{hours}; {}. Source: {}, checked {}{}",
             l.name,
             l.contact(),
-            l.hours,
             l.purpose,
             l.source,
             l.checked,
@@ -297,7 +332,7 @@ fn resources(
     writeln!(
         out,
         "\n{}",
-        config.resources.disclaimer(&lookup.region.code).text()
+        crate::plain::own_words(config.resources.disclaimer(&lookup.region.code).text())
     )?;
     Ok(ExitCode::SUCCESS)
 }

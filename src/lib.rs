@@ -19,7 +19,8 @@
 //! - [`reply`] — the reply value.
 //! - [`answer`] — verbatim quotes and library replies.
 //! - [`crisis`] — the crisis reply.
-//! - [`render`] — replies as Discord messages and terminal text.
+//! - [`render`] — replies as Discord messages (and the one escape for echoed text).
+//! - [`plain`] — replies as plain terminal text for the command line.
 //! - [`engine`] — the engine, one API for the command line and Discord.
 //! - [`eval`] — evaluation, development cases and BEIR runs.
 //! - [`store`] — persistent per-server state, SQLite behind a trait (the only SQL user).
@@ -42,6 +43,7 @@ pub mod reply;
 pub mod answer;
 pub mod crisis;
 pub mod render;
+pub mod plain;
 pub mod engine;
 pub mod eval;
 pub mod store;

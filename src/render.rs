@@ -153,16 +153,7 @@ fn line_text(l: &LineEntry) -> String {
     s
 }
 
-/// Opening hours as a person reads them: nothing when unknown ("—", empty), "check opening
-/// hours" for a bare "check".
-pub fn hours_text(hours: &str) -> Option<String> {
-    let h = hours.trim();
-    match h {
-        "" | "\u{2014}" | "-" => None,
-        "check" => Some("check opening hours".to_string()),
-        _ => Some(h.to_string()),
-    }
-}
+pub use crate::resources::hours_text;
 
 /// A unit of content that stays whole within one message where possible.
 enum Atom {
@@ -422,6 +413,11 @@ pub fn discord(reply: &Reply) -> Vec<Message> {
 
 fn escape_disclaimer(text: &str) -> String {
     neutralise_mentions(text)
+}
+
+/// The contents of a reply's Discord messages.
+pub fn contents(reply: &Reply) -> Vec<String> {
+    discord(reply).into_iter().map(|m| m.content).collect()
 }
 
 /// The reply as the terminal shows it: the Discord messages, separated by a rule.

@@ -130,6 +130,17 @@ impl SupportLine {
     }
 }
 
+/// Opening hours as a person reads them: nothing when unknown ("—", empty), "check opening
+/// hours" for a bare "check".
+pub fn hours_text(hours: &str) -> Option<String> {
+    let h = hours.trim();
+    match h {
+        "" | "\u{2014}" | "-" => None,
+        "check" => Some("check opening hours".to_string()),
+        _ => Some(h.to_string()),
+    }
+}
+
 /// A topic members can ask for, with the words they use for it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -437,11 +448,13 @@ impl Resources {
         );
         let mut parts = Vec::new();
         if let Some(l) = role(DisclaimerRole::Support) {
+            let hours = hours_text(&l.hours)
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
             parts.push(format!(
-                "Support: {} {} ({}).",
+                "Support: {} {}{hours}.",
                 l.name,
-                l.brief_contact(),
-                l.hours
+                l.brief_contact()
             ));
         }
         if let Some(l) = role(DisclaimerRole::Crisis) {

@@ -149,7 +149,7 @@ pub fn record(data: &Data, asked: &Asked, settings: &ServerSettings, handled: &H
         user: asked.user,
         outcome,
         text,
-        at: unix_now(),
+        at: crate::store::unix_now(),
     });
 }
 
@@ -221,13 +221,6 @@ pub async fn turn() -> Option<tokio::sync::SemaphorePermit<'static>> {
     TURNS.acquire().await.ok()
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Ask the library a question: short quotes from its articles, each cited.
 #[poise::command(slash_command)]
 pub async fn ask(
@@ -242,7 +235,7 @@ pub async fn ask(
         guild: ctx.guild_id().map(|g| g.get()),
         channel: ctx.channel_id().get(),
         user: ctx.author().id.get(),
-        text: super::events::question_of(&question),
+        text: super::question::question_of(&question),
     };
     let screened = data.engine().screen(&asked.text);
     // A crisis reply goes first: it never waits for a turn behind ordinary questions.
@@ -361,7 +354,7 @@ pub async fn resources(
     };
     let server_lines: Vec<crate::resources::SupportLine> = server_lines
         .iter()
-        .map(super::moderation::as_support_line)
+        .map(super::settings::as_support_line)
         .collect();
     let reply =
         engine.resources_reply(region.as_deref(), topic.as_deref(), &context, &server_lines);

@@ -7,6 +7,7 @@ pub mod deliver;
 pub mod events;
 pub mod limits;
 pub mod moderation;
+pub mod question;
 pub mod send;
 pub mod settings;
 pub mod state;
@@ -153,7 +154,7 @@ pub async fn serve(
 /// Deletes logged questions past each server's retention period, at start and hourly.
 async fn purge_periodically(store: SqliteStore) {
     loop {
-        match store.purge_expired(commands::unix_now()).await {
+        match store.purge_expired(crate::store::unix_now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired logged questions deleted"),
             Err(e) => tracing::error!("purging expired questions failed: {e}"),

@@ -7,11 +7,10 @@ use poise::serenity_prelude as serenity;
 use crate::engine::Engine;
 use crate::render::escape;
 use crate::reply::Kind;
-use crate::resources::SupportLine;
 use crate::store::{AuditEntry, ServerLine, Store};
 
-use super::commands::unix_now;
 use super::send;
+use crate::store::unix_now;
 use poise::ChoiceParameter as _;
 
 use super::settings::{self, Setting};
@@ -152,27 +151,6 @@ pub async fn config_set(
 )]
 pub async fn lines(_ctx: Ctx<'_>) -> Result<(), Error> {
     Ok(())
-}
-
-/// A server line as the engine shows lines.
-pub fn as_support_line(l: &ServerLine) -> SupportLine {
-    SupportLine {
-        region: l.region.clone(),
-        name: format!("{} (added by this server)", l.name),
-        topics: l.topics.clone(),
-        phone: None,
-        text: None,
-        chat: None,
-        web: Some(l.contact.clone()),
-        email: None,
-        tty: None,
-        hours: l.hours.clone(),
-        purpose: l.purpose.clone(),
-        source: "this server's moderators".to_string(),
-        checked: String::new(),
-        check: false,
-        disclaimer: None,
-    }
 }
 
 /// Add a support line for this server.

@@ -20,14 +20,6 @@ pub fn no_mentions() -> serenity::CreateAllowedMentions {
         .replied_user(false)
 }
 
-/// The contents of a reply's messages.
-pub fn contents(reply: &Reply) -> Vec<String> {
-    render::discord(reply)
-        .into_iter()
-        .map(|m| m.content().to_string())
-        .collect()
-}
-
 /// Custom id prefix of Lantern's buttons.
 pub const BUTTON_PREFIX: &str = "lantern:";
 
@@ -85,9 +77,15 @@ pub async fn respond(
     ephemeral: bool,
     buttons: Option<u64>,
 ) -> Result<(), Error> {
-    respond_rendered(ctx, &contents(reply), ephemeral, buttons, Urgency::Normal)
-        .await
-        .map_err(Into::into)
+    respond_rendered(
+        ctx,
+        &render::contents(reply),
+        ephemeral,
+        buttons,
+        Urgency::Normal,
+    )
+    .await
+    .map_err(Into::into)
 }
 
 /// [`respond`] with messages already rendered.
@@ -248,7 +246,14 @@ pub async fn post(
     channel: serenity::ChannelId,
     reply: &Reply,
 ) -> Result<(), SendError> {
-    post_rendered(http, courier, channel, &contents(reply), Urgency::Normal).await
+    post_rendered(
+        http,
+        courier,
+        channel,
+        &render::contents(reply),
+        Urgency::Normal,
+    )
+    .await
 }
 
 /// Answers a component interaction (a button click) with an ephemeral reply; further messages
@@ -270,7 +275,7 @@ pub async fn respond_to_component(
             application_id: i.application_id,
             answered: false,
         },
-        &contents(reply),
+        &render::contents(reply),
         true,
         buttons,
         Urgency::Normal,
@@ -286,7 +291,7 @@ pub async fn respond_to_command(
     reply: &Reply,
 ) -> Result<(), SendError> {
     let i = interaction;
-    let first: Vec<String> = contents(reply).into_iter().take(1).collect();
+    let first: Vec<String> = render::contents(reply).into_iter().take(1).collect();
     answer_interaction(
         http,
         courier,

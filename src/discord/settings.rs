@@ -3,7 +3,8 @@
 //! error) out.
 
 use crate::resources::Resources;
-use crate::store::{ServerSettings, Stats};
+use crate::resources::SupportLine;
+use crate::store::{ServerLine, ServerSettings, Stats};
 
 /// A setting of `/lantern config set`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, poise::ChoiceParameter)]
@@ -276,6 +277,27 @@ pub fn describe_stats(s: &Stats, logging: bool) -> String {
         text.push_str("\n\nQuestion logging is off, so unanswered questions are not listed (/lantern config set logging on).");
     }
     text
+}
+
+/// A server line as the engine shows lines.
+pub fn as_support_line(l: &ServerLine) -> SupportLine {
+    SupportLine {
+        region: l.region.clone(),
+        name: format!("{} (added by this server)", l.name),
+        topics: l.topics.clone(),
+        phone: None,
+        text: None,
+        chat: None,
+        web: Some(l.contact.clone()),
+        email: None,
+        tty: None,
+        hours: l.hours.clone(),
+        purpose: l.purpose.clone(),
+        source: "this server's moderators".to_string(),
+        checked: String::new(),
+        check: false,
+        disclaimer: None,
+    }
 }
 
 /// The settings as `/lantern config show` lists them.

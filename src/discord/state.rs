@@ -35,7 +35,7 @@ impl Rendered {
     pub fn of(reply: &Reply) -> Rendered {
         Rendered {
             kind: reply.kind(),
-            messages: super::send::contents(reply),
+            messages: crate::render::contents(reply),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sqlx::Transaction;
 use sqlx::migrate::Migrator;
@@ -48,9 +48,7 @@ fn text_key(text: &str) -> String {
 }
 
 fn now_secs() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    super::unix_now()
 }
 
 /// The embedded store: a small connection pool over one SQLite file.

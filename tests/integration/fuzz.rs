@@ -85,7 +85,7 @@ proptest! {
 
     #[test]
     fn fuzz_mentions_and_splits(t in text(), max in 1usize..2100) {
-        let q = lantern::discord::events::question_of(&t);
+        let q = lantern::discord::question::question_of(&t);
         prop_assert!(!q.contains("@everyone"));
         let cut = render::prefix_within(&t, max);
         prop_assert!(t.is_char_boundary(cut));
