@@ -451,11 +451,7 @@ impl Resources {
             let hours = hours_text(&l.hours)
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default();
-            parts.push(format!(
-                "Support: {} {}{hours}.",
-                l.name,
-                l.brief_contact()
-            ));
+            parts.push(format!("Support: {} {}{hours}.", l.name, l.brief_contact()));
         }
         if let Some(l) = role(DisclaimerRole::Crisis) {
             parts.push(format!("In crisis: {} ({}).", l.brief_contact(), l.name));

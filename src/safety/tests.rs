@@ -66,6 +66,12 @@ fn screen_labels() {
         ("do i have DID?", "diagnosis"),
         ("how do I use narcan?", "harm_reduction"),
         ("what is methadone", "ordinary"),
+        ("my brother takes suboxone and im proud of him", "ordinary"),
+        ("can suboxone help with ptsd", "ordinary"),
+        ("xanax with alcohol", "medical_advice"),
+        ("i went out drinking last night", "ordinary"),
+        ("i had beans for dinner", "ordinary"),
+        ("scan the barcode on the box", "ordinary"),
         ("what is naloxone", "ordinary"),
         ("what does 'kms' mean?", "ordinary"),
         (
