@@ -135,7 +135,7 @@ pub struct Lexicon {
     /// two letters, with the pseudo-word id that stands for them.
     suffixes: FastMap<[u8; 2], Vec<(Box<str>, u32)>>,
     /// Base words long enough for typo tolerance, by their first two letters.
-    fuzzy: FastMap<([u8; 2], usize), Vec<u32>>,
+    fuzzy: FastMap<[u8; 2], Vec<(usize, u32)>>,
     phrases: Vec<Phrase>,
     /// Phrase indices by first word id.
     by_first: FastMap<u32, Vec<usize>>,
@@ -320,9 +320,9 @@ impl Lexicon {
             let b = w.as_bytes();
             if b.len() >= FUZZY_MIN && b.iter().all(u8::is_ascii_lowercase) {
                 self.fuzzy
-                    .entry(([b[0], b[1]], b.len()))
+                    .entry([b[0], b[1]])
                     .or_default()
-                    .push(i as u32);
+                    .push((b.len(), i as u32));
             }
         }
     }
@@ -402,17 +402,18 @@ impl Lexicon {
             return false;
         }
         let before = out.len();
-        for len in b.len() - 1..=b.len() + 1 {
-            let Some(candidates) = self.fuzzy.get(&([b[0], b[1]], len)) else {
-                continue;
-            };
-            out.extend(
-                candidates
-                    .iter()
-                    .copied()
-                    .filter(|&id| within_one_edit(b, self.words[id as usize].as_bytes())),
-            );
-        }
+        let Some(candidates) = self.fuzzy.get(&[b[0], b[1]]) else {
+            return false;
+        };
+        out.extend(
+            candidates
+                .iter()
+                .filter(|(len, id)| {
+                    len.abs_diff(b.len()) <= 1
+                        && within_one_edit(b, self.words[*id as usize].as_bytes())
+                })
+                .map(|(_, id)| *id),
+        );
         out.len() > before
     }
 

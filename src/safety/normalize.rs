@@ -203,6 +203,13 @@ impl Normalizer {
                 b.extend_word(&text[start..i], start);
                 continue;
             }
+            // Fast path: a space ends the word in progress.
+            if byte == b' ' {
+                b.flush();
+                b.gap.spaced = true;
+                i += 1;
+                continue;
+            }
             let c = text[i..].chars().next().expect("a char at a char boundary");
             let at = i;
             i += c.len_utf8();

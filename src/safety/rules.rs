@@ -331,10 +331,20 @@ fn who(
         .iter()
         .filter_map(|&i| person(&marks[i]).map(|w| (&marks[i], w)))
         .collect();
-    // Reflexives and objects inside the danger phrase ("kill myself", "hurt herself").
+    // The danger itself: the marks in the span that are not person words.
+    let core: Vec<&Mark> = candidates
+        .iter()
+        .map(|&i| &marks[i])
+        .filter(|m| person(m).is_none() && m.start >= span.0 && m.end <= span.1)
+        .collect();
+    let core_start = core.iter().map(|m| m.start).min().unwrap_or(span.0);
+    // Reflexives and objects inside a danger phrase ("kill myself", "better off without him").
+    // ("everyone" inside "everyone would be better off" is part of the phrase, not a subject.)
     let inside: Vec<Who> = people
         .iter()
-        .filter(|(m, _)| m.start >= span.0 && m.end <= span.1)
+        .filter(|(p, w)| {
+            *w != Who::General && core.iter().any(|c| p.start >= c.start && p.end <= c.end)
+        })
         .map(|(_, w)| *w)
         .collect();
     if let Some(w) = inside.first() {
@@ -343,9 +353,10 @@ fn who(
         }
         return Some(*w);
     }
+    // Otherwise the subject: the nearest person word before the danger.
     let before = people
         .iter()
-        .filter(|(m, _)| m.end <= span.0 && span.0 - m.end <= SUBJECT_REACH)
+        .filter(|(m, _)| m.end <= core_start && core_start - m.end <= SUBJECT_REACH)
         .max_by_key(|(m, _)| (m.end, m.end - m.start));
     if let Some((_, w)) = before {
         return Some(*w);
