@@ -374,10 +374,7 @@ impl Lexicon {
         }
         self.forms
             .iter()
-            .filter(|(f, _)| {
-                let f = f.as_bytes();
-                f.len() == p.len() && f.iter().zip(p).all(|(a, b)| *b == b'?' || a == b)
-            })
+            .filter(|(f, _)| censored_matches(p, f.as_bytes()))
             .flat_map(|(_, ids)| ids.iter().copied())
             .take(4)
             .collect()
@@ -501,6 +498,20 @@ fn match_slots(
             }
             match_slots(rest, ids, n, at + 1, sentence)
         }
+    }
+}
+
+/// Whether a censored word (`?` for each hidden letter; a run of `?` may hide one letter or
+/// several: "sui***dal") can be `word`.
+fn censored_matches(pattern: &[u8], word: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => word.is_empty(),
+        Some((b'?', _)) => {
+            let run = pattern.iter().take_while(|&&b| b == b'?').count();
+            let rest = &pattern[run..];
+            (1..=(run + 2).min(word.len())).any(|n| censored_matches(rest, &word[n..]))
+        }
+        Some((c, rest)) => word.first() == Some(c) && censored_matches(rest, &word[1..]),
     }
 }
 
@@ -641,6 +652,8 @@ mod tests {
         assert_eq!(found(&e, "methadon").len(), 1);
         assert_eq!(found(&e, "s*icidal").len(), 1);
         assert_eq!(found(&e, "k*ll").len(), 1);
+        assert_eq!(found(&e, "sui***dal").len(), 1);
+        assert_eq!(found(&e, "s**cidal").len(), 1);
         assert_eq!(found(&e, "kil").len(), 0, "short words need an exact match");
         assert_eq!(found(&e, "mythical").len(), 0);
     }

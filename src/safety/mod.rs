@@ -154,6 +154,8 @@ struct RuleSpec {
     all: Vec<String>,
     #[serde(default)]
     unless: Vec<String>,
+    #[serde(default)]
+    unless_together: Vec<String>,
     window: Option<usize>,
     #[serde(default)]
     speaker: bool,
@@ -247,6 +249,7 @@ impl SafetyRules {
                 rules.push(Rule {
                     all: vec![id],
                     unless: Vec::new(),
+                    unless_together: Vec::new(),
                     window: None,
                     outcome,
                     language: Some(code.clone()),
@@ -286,6 +289,7 @@ impl SafetyRules {
             };
             let all: Vec<_> = r.all.iter().filter_map(&mut class).collect();
             let unless: Vec<_> = r.unless.iter().filter_map(&mut class).collect();
+            let unless_together: Vec<_> = r.unless_together.iter().filter_map(&mut class).collect();
             let Some(outcome) = Outcome::parse(&r.outcome) else {
                 problems.push(Problem::at_span(
                     file,
@@ -325,6 +329,7 @@ impl SafetyRules {
             rules.push(Rule {
                 all,
                 unless,
+                unless_together,
                 window: r.window,
                 outcome,
                 language: None,
@@ -366,6 +371,10 @@ impl SafetyRules {
             cue: id(8),
             slang: id(9),
             hypothetical: id(10),
+            context_only: ["use_context"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
         };
         Ok(SafetyRules {
             normalizer,

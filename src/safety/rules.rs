@@ -67,6 +67,8 @@ pub struct Rule {
     pub all: Vec<ClassId>,
     /// Classes that stop the rule.
     pub unless: Vec<ClassId>,
+    /// Classes that stop the rule when they all occur ("lol" with "this song": a joke).
+    pub unless_together: Vec<ClassId>,
     /// Most words from the first to the last mark, when set.
     pub window: Option<usize>,
     /// The conclusion.
@@ -84,7 +86,7 @@ pub struct Rule {
 }
 
 /// Classes the evaluator itself reads.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Special {
     /// The member: i, me, myself.
     pub member: ClassId,
@@ -108,6 +110,9 @@ pub struct Special {
     pub slang: ClassId,
     /// if, what to do, signs of: talk about a situation, not the situation.
     pub hypothetical: ClassId,
+    /// Classes that only give context (drug names for overdose signs): they do not make a
+    /// question about words carry danger.
+    pub context_only: Vec<ClassId>,
 }
 
 /// What fired.
@@ -156,6 +161,7 @@ pub fn evaluate(
                 special.slang,
             ]
             .contains(c)
+                && !special.context_only.contains(c)
         })
     {
         signals.insert(c);
@@ -199,10 +205,11 @@ pub fn evaluate(
             let Some(span) = fires(rule, marks, &candidates) else {
                 continue;
             };
-            if rule
-                .unless
-                .iter()
-                .any(|c| candidates.iter().any(|&i| marks[i].class == *c))
+            let present_class = |c: &ClassId| candidates.iter().any(|&i| marks[i].class == *c);
+            // A joke and its subject may sit in different sentences of one message.
+            let in_message = |c: &ClassId| marks.iter().any(|m| m.class == *c);
+            if rule.unless.iter().any(present_class)
+                || (!rule.unless_together.is_empty() && rule.unless_together.iter().all(in_message))
             {
                 continue;
             }
@@ -279,7 +286,16 @@ fn judge(
     if !rule.outcome.is_danger() {
         return Some(finding);
     }
-    if has(special.past) && !has(special.present) {
+    // "Three years ago tonight": a present word inside a past phrase is part of the past.
+    // Only a present word in the danger's own clauses counts ("i used to wish i'd die, but i'm
+    // glad i'm still here" is over).
+    let clauses = n.tokens[span.0].clause..=n.tokens[span.1.max(span.0 + 1) - 1].clause;
+    let now = candidates.iter().any(|&i| {
+        marks[i].class == special.present
+            && clauses.contains(&n.tokens[marks[i].start].clause)
+            && !covered_by_longer(marks, &marks[i], |m| m.class == special.past)
+    });
+    if has(special.past) && !now {
         return Some(Finding {
             outcome: Outcome::Topic,
             ..finding
