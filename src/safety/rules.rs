@@ -295,7 +295,15 @@ fn judge(
             && clauses.contains(&n.tokens[marks[i].start].clause)
             && !covered_by_longer(marks, &marks[i], |m| m.class == special.past)
     });
-    if has(special.past) && !now {
+    // A past word in the danger's clauses or the one before ("years ago, i tried to...") makes it
+    // an event that is over; one further away describes something else ("she got out of the
+    // ward last month and now says...").
+    let first_clause = n.tokens[span.0].clause.saturating_sub(1);
+    let past = candidates.iter().any(|&i| {
+        marks[i].class == special.past
+            && (first_clause..=*clauses.end()).contains(&n.tokens[marks[i].start].clause)
+    });
+    if past && !now {
         return Some(Finding {
             outcome: Outcome::Topic,
             ..finding
