@@ -324,6 +324,9 @@ impl Builder<'_> {
             }
             ' ' | '\t' => self.gap.spaced = true,
             '_' | '-' => {}
+            // "s/h": a slash between single letters joins them like a dot.
+            '/' if self.letters_run.len() == 1 && next.is_some_and(|n| n.is_ascii_alphabetic()) => {
+            }
             ',' | ';' | ':' | '(' | ')' | '[' | ']' | '|' | '/' | '"' | '~' | '`' | '>' | '<'
             | '=' | '{' | '}' => self.end_clause(),
             '+' | '&' => {
