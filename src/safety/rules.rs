@@ -167,16 +167,17 @@ pub fn evaluate(
         signals.insert(c);
     }
     let dropped = mentioned(special, n, marks, &signals);
-    let sentences = n.tokens.last().map_or(0, |t| t.sentence as usize + 1);
-    let mut by_sentence: Vec<Vec<usize>> = vec![Vec::new(); sentences];
-    let mut all: Vec<usize> = Vec::new();
-    for (i, m) in marks.iter().enumerate() {
-        if !dropped[i] {
-            by_sentence[n.tokens[m.start].sentence as usize].push(i);
-            all.push(i);
+    // The marks still in play, in order (they are sorted by start, so by sentence), and the
+    // stretch of them each sentence holds: no list per sentence to allocate.
+    let all: Vec<usize> = (0..marks.len()).filter(|&i| !dropped[i]).collect();
+    let mut stretches: Vec<std::ops::Range<usize>> = Vec::new();
+    for (k, &i) in all.iter().enumerate() {
+        let sentence = n.tokens[marks[i].start].sentence;
+        match stretches.last_mut() {
+            Some(r) if n.tokens[marks[all[r.start]].start].sentence == sentence => r.end = k + 1,
+            _ => stretches.push(k..k + 1),
         }
     }
-    let whole = [all];
     // Which classes each group holds (negated marks included): a rule is only looked at closely
     // in a group that holds every class it needs, so a long message costs a bit test per rule
     // and sentence.
@@ -187,19 +188,24 @@ pub fn evaluate(
         }
         set
     };
-    let sentence_sets: Vec<ClassSet> = by_sentence.iter().map(|g| present(g)).collect();
-    let whole_sets = [present(&whole[0])];
+    let sentence_sets: Vec<ClassSet> = stretches.iter().map(|r| present(&all[r.clone()])).collect();
+    let whole_stretch = vec![std::ops::Range {
+        start: 0,
+        end: all.len(),
+    }];
+    let whole_sets = [present(&all)];
     let mut best: Option<(u8, Finding)> = None;
     for rule in rules {
-        let (groups, sets): (&[Vec<usize>], &[ClassSet]) = if rule.message {
-            (&whole, &whole_sets)
+        let (groups, sets): (&[std::ops::Range<usize>], &[ClassSet]) = if rule.message {
+            (&whole_stretch, &whole_sets)
         } else {
-            (&by_sentence, &sentence_sets)
+            (&stretches, &sentence_sets)
         };
-        for (in_group, set) in groups.iter().zip(sets) {
+        for (range, set) in groups.iter().zip(sets) {
             if !rule.all.iter().all(|&c| set.contains(c)) {
                 continue;
             }
+            let in_group = &all[range.clone()];
             let usable = |i: &&usize| !(rule.reads_negation() && negated[**i]);
             let candidates: Vec<usize> = in_group.iter().filter(usable).copied().collect();
             let Some(span) = fires(rule, marks, &candidates) else {
