@@ -21,6 +21,19 @@ pub fn entry(line: &SupportLine) -> LineEntry {
     }
 }
 
+/// A region's lines for a topic that need no re-checking (only those go in danger replies).
+fn verified<'a>(
+    resources: &'a Resources,
+    region: &str,
+    topic: Option<&str>,
+) -> Vec<&'a SupportLine> {
+    resources
+        .lines(region, topic)
+        .into_iter()
+        .filter(|l| !l.check)
+        .collect()
+}
+
 /// Lines for a danger of this tier in a region: verified ones only, overdose lines first for an
 /// emergency, the international directory when the region has none.
 pub fn crisis_lines<'a>(
@@ -28,13 +41,7 @@ pub fn crisis_lines<'a>(
     region: &Region,
     level: Level,
 ) -> Vec<&'a SupportLine> {
-    let verified = |region: &str, topic: Option<&str>| {
-        resources
-            .lines(region, topic)
-            .into_iter()
-            .filter(|l| !l.check)
-            .collect::<Vec<_>>()
-    };
+    let verified = |region: &str, topic: Option<&str>| verified(resources, region, topic);
     let mut lines = match level {
         Level::Emergency => verified(&region.code, Some("overdose")),
         _ => Vec::new(),
@@ -135,11 +142,7 @@ fn in_language(
         Level::Emergency => &language.emergency,
         _ => &language.crisis,
     };
-    let mut lines: Vec<&SupportLine> = resources
-        .lines(&resources.international().code, None)
-        .into_iter()
-        .filter(|l| !l.check)
-        .collect();
+    let mut lines = verified(resources, &resources.international().code, None);
     for l in crisis_lines(resources, region, level) {
         if !lines.contains(&l) {
             lines.push(l);

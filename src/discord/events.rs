@@ -214,11 +214,8 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             )
             .await;
         }
-        E::ArgumentParse {
-            ctx, input, error, ..
-        } => {
-            // Never the input itself: it is what a member typed.
-            let _ = (input, error);
+        // Never the input or the parse error: they hold what a member typed.
+        E::ArgumentParse { ctx, .. } => {
             tracing::info!(command = %ctx.command().qualified_name, "a command argument could not be read");
             kind_reply(
                 ctx,

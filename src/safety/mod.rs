@@ -195,6 +195,8 @@ pub struct SafetyRules {
     lexicon: Lexicon,
     rules: Vec<Rule>,
     special: Special,
+    /// Classes that carry danger on their own ([`rules::signals`]).
+    signals: rules::ClassSet,
     languages: HashMap<String, LanguageReply>,
 }
 
@@ -376,11 +378,13 @@ impl SafetyRules {
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
         };
+        let signals = rules::signals(&rules, &special);
         Ok(SafetyRules {
             normalizer,
             lexicon,
             rules,
             special,
+            signals,
             languages,
         })
     }
@@ -398,7 +402,7 @@ impl SafetyRules {
         let finding = rules::evaluate(
             &self.rules,
             &self.special,
-            &self.lexicon,
+            &self.signals,
             &normalized,
             &marks,
         );

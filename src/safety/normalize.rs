@@ -80,7 +80,7 @@ pub struct Normalizer {
     pub emoji: FastMap<char, String>,
     /// Whole words spelled without apostrophes or run together → their expansion ("im" → "i
     /// am", "wanna" → "want to").
-    pub expansions: FastMap<String, Vec<String>>,
+    expansions: FastMap<String, Vec<String>>,
     /// Expansion keys by shape (first byte, last byte, length), as bits: most words are ruled
     /// out without hashing them.
     expansion_shapes: Vec<u64>,

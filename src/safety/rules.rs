@@ -4,7 +4,7 @@
 //! member, someone they name, or people in general). The verdict is the most serious outcome
 //! that fired. Linear in the message: each sentence is looked at once per rule.
 
-use super::lexicon::{ClassId, Lexicon, Mark};
+use super::lexicon::{ClassId, Mark};
 use super::normalize::Normalized;
 
 /// What a rule concludes.
@@ -135,38 +135,12 @@ const SUBJECT_REACH: usize = 10;
 pub fn evaluate(
     rules: &[Rule],
     special: &Special,
-    lexicon: &Lexicon,
+    signals: &ClassSet,
     n: &Normalized,
     marks: &[Mark],
 ) -> Option<Finding> {
-    let _ = lexicon;
     let negated = negation(special, n, marks);
-    let mut signals = ClassSet::default();
-    for c in rules
-        .iter()
-        .filter(|r| r.outcome.is_danger() && r.language.is_none())
-        .flat_map(|r| r.all.iter().copied())
-        .filter(|c| {
-            ![
-                special.member,
-                special.mine,
-                special.other,
-                special.general,
-                special.past,
-                special.present,
-                special.negator,
-                special.contrast,
-                special.hypothetical,
-                special.cue,
-                special.slang,
-            ]
-            .contains(c)
-                && !special.context_only.contains(c)
-        })
-    {
-        signals.insert(c);
-    }
-    let dropped = mentioned(special, n, marks, &signals);
+    let dropped = mentioned(special, n, marks, signals);
     // The marks still in play, in order (they are sorted by start, so by sentence), and the
     // stretch of them each sentence holds: no list per sentence to allocate.
     let all: Vec<usize> = (0..marks.len()).filter(|&i| !dropped[i]).collect();
@@ -231,9 +205,41 @@ pub fn evaluate(
     best.map(|(_, f)| f)
 }
 
+/// The classes that carry danger on their own (those of English danger rules, less the person,
+/// time, negation and context words): one of them outside a question about words means the
+/// words are used, not mentioned. Computed once, when the rules are read.
+pub fn signals(rules: &[Rule], special: &Special) -> ClassSet {
+    let mut signals = ClassSet::default();
+    for c in rules
+        .iter()
+        .filter(|r| r.outcome.is_danger() && r.language.is_none())
+        .flat_map(|r| r.all.iter().copied())
+        .filter(|c| {
+            ![
+                special.member,
+                special.mine,
+                special.other,
+                special.general,
+                special.past,
+                special.present,
+                special.negator,
+                special.contrast,
+                special.hypothetical,
+                special.cue,
+                special.slang,
+            ]
+            .contains(c)
+                && !special.context_only.contains(c)
+        })
+    {
+        signals.insert(c);
+    }
+    signals
+}
+
 /// A set of classes (at most [`MAX_CLASSES`]).
 #[derive(Debug, Clone, Copy, Default)]
-struct ClassSet([u64; MAX_CLASSES / 64]);
+pub struct ClassSet([u64; MAX_CLASSES / 64]);
 
 /// Most word classes a configuration may define.
 pub const MAX_CLASSES: usize = 512;
