@@ -20,7 +20,7 @@ const YEAR: u32 = u32::MAX - 1;
 const BIG: u32 = u32::MAX - 2;
 
 /// A fast hash for the screen's short words (the multiply-rotate hash of rustc's FxHasher, eight
-/// bytes at a time). The maps are built from the configuration and never grow from member text,
+/// bytes at a time, finished with rustc-hash 2's rotation). The maps are built from the configuration and never grow from member text,
 /// so chosen collisions cannot make a look-up slow.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FxHasher(u64);
@@ -59,8 +59,11 @@ impl Hasher for FxHasher {
         self.add(n as u64);
     }
 
+    /// The multiply leaves the low bits depending only on the input's low bytes (a word's first
+    /// letters), and hash tables pick buckets by the low bits; rotating brings the well-mixed
+    /// high bits down, as rustc-hash 2 does.
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(26)
     }
 }
 
