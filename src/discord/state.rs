@@ -136,6 +136,9 @@ pub struct Data {
     pub config_dir: PathBuf,
     /// Serialises library reloads.
     pub reload: tokio::sync::Mutex<()>,
+    /// Serialises settings changes with their cache update, so the cache never ends on an older
+    /// version than the store.
+    settings_writes: tokio::sync::Mutex<()>,
     /// Replies to recent questions, rendered, by (question, region, results); cleared with the
     /// engine.
     replies: Mutex<HashMap<(String, String, usize), Arc<Rendered>>>,
@@ -167,6 +170,7 @@ impl Data {
             }),
             config_dir,
             reload: tokio::sync::Mutex::new(()),
+            settings_writes: tokio::sync::Mutex::new(()),
             replies: Mutex::new(HashMap::new()),
             courier,
             recorder,
@@ -233,9 +237,17 @@ impl Data {
         }
         match self.store.settings(guild).await {
             Ok(s) => {
-                let s = Arc::new(s);
-                lock(&self.settings).insert(guild, (s.clone(), Instant::now()));
-                s
+                // A change may have landed while this read was under way: never replace a
+                // fresh entry (the writer's) with what was read.
+                let mut cache = lock(&self.settings);
+                match cache.get(&guild) {
+                    Some((fresh, at)) if at.elapsed() < SETTINGS_TTL => fresh.clone(),
+                    _ => {
+                        let s = Arc::new(s);
+                        cache.insert(guild, (s.clone(), Instant::now()));
+                        s
+                    }
+                }
             }
             Err(e) => {
                 tracing::error!(guild, "reading settings failed, using defaults: {e}");
@@ -254,6 +266,7 @@ impl Data {
     where
         F: FnOnce(&mut ServerSettings) -> Result<String, String> + Send,
     {
+        let _in_order = self.settings_writes.lock().await;
         match self.store.update_settings(guild, change).await? {
             Ok((settings, said)) => {
                 lock(&self.settings).insert(guild, (Arc::new(settings), Instant::now()));
