@@ -57,7 +57,12 @@ fn wait_peak_rss(child: &mut Child) -> (u64, Duration) {
 fn config_dir(tmp: &Path, root: &Path) -> std::path::PathBuf {
     let dir = tmp.join("config");
     std::fs::create_dir_all(&dir).unwrap();
-    for f in ["safety.toml", "resources.toml", "synonyms.toml"] {
+    for f in [
+        "safety.toml",
+        "screen-model.tsv",
+        "resources.toml",
+        "synonyms.toml",
+    ] {
         std::fs::copy(root.join("config").join(f), dir.join(f)).unwrap();
     }
     let lantern = format!(

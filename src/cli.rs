@@ -92,6 +92,19 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         message: Vec<String>,
     },
+    /// Train the screen's learned danger reading on labelled cases files and write its table
+    /// (config/screen-model.tsv by default).
+    TrainScreen {
+        /// Where to write the table.
+        #[arg(long, default_value = "config/screen-model.tsv")]
+        out: PathBuf,
+        /// Danger probability at which the model speaks.
+        #[arg(long, default_value_t = crate::eval::train::THRESHOLD)]
+        threshold: f32,
+        /// Cases files (the format of dev-questions.toml).
+        #[arg(required = true)]
+        cases: Vec<PathBuf>,
+    },
     /// Build (or reuse) the search index and report documents and passages.
     Index {
         /// A library folder or JSONL file instead of the configured one.
@@ -148,6 +161,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Screen { message } => screen(&cli.config, &message.join(" ")),
         Command::Repl { options, format } => repl(&cli.config, &options, format),
         Command::Resources { region, topic } => resources(&cli.config, region, topic),
+        Command::TrainScreen {
+            out,
+            threshold,
+            cases,
+        } => train_screen(&cli.config, &out, threshold, &cases),
         Command::Index { library } => index(&cli.config, library.as_deref()),
         Command::Check { library } => Ok(check(&cli.config, library.as_deref())),
         Command::Eval(args) => eval(&cli.config, &args),
@@ -208,6 +226,47 @@ fn screen(config: &Path, message: &str) -> anyhow::Result<ExitCode> {
     for (class, words) in config.safety.explain(message) {
         writeln!(out, "  {class:<20} {words}")?;
     }
+    if let Some((r, weights)) = config.safety.learned_reading(message) {
+        writeln!(
+            out,
+            "learned: danger {:.2} (speaks at {:.2}{}); emergency {:.2}, crisis {:.2}, someone else {:.2}",
+            r.danger,
+            config.safety.model().map_or(f32::NAN, |m| if r.windowed {
+                m.threshold.max(crate::safety::model::WINDOW_THRESHOLD)
+            } else {
+                m.threshold
+            }),
+            if r.windowed { ", read in windows" } else { "" },
+            r.emergency,
+            r.crisis,
+            r.someone_else
+        )?;
+        for (feature, w) in weights.iter().take(8) {
+            writeln!(out, "  {w:+.2} {feature}")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn train_screen(
+    config: &Path,
+    out: &Path,
+    threshold: f32,
+    files: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
+    if !(0.0..=1.0).contains(&threshold) {
+        anyhow::bail!("--threshold must be from 0 to 1");
+    }
+    let table = crate::eval::train::table(
+        &config.join("safety.toml"),
+        Path::new("."),
+        files,
+        threshold,
+    )
+    .map_err(|p| anyhow::anyhow!("{}", crate::problem::Problems(p)))?;
+    std::fs::write(out, &table).with_context(|| format!("writing {}", out.display()))?;
+    let features = table.lines().filter(|l| !l.starts_with('#')).count() - 2;
+    println!("wrote {} ({features} features)", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -13,6 +13,7 @@ use crate::problem::{Problem, Problems, read_utf8};
 use crate::reply::{Block, Disclaimer, Excerpt, Kind, LineEntry, Reply};
 use crate::resources::{Resources, SupportLine};
 use crate::retrieval::{Retrieval, Retrieved};
+use crate::safety::model::DangerModel;
 use crate::safety::{Level, Question, SafetyRules, Screened};
 use crate::synonyms::Synonyms;
 
@@ -48,6 +49,9 @@ pub struct Config {
     pub synonyms: Synonyms,
 }
 
+/// The learned danger model's table, beside `safety.toml` (see [`crate::safety::model`]).
+pub const MODEL_FILE: &str = "screen-model.tsv";
+
 fn read_config<T>(
     dir: &Path,
     name: &str,
@@ -72,8 +76,8 @@ fn read_config<T>(
 }
 
 impl Config {
-    /// Reads `lantern.toml` (optional), `safety.toml`, `resources.toml` and `synonyms.toml` from
-    /// a folder, reporting every problem in every file.
+    /// Reads `lantern.toml` (optional), `safety.toml` with its learned `screen-model.tsv`,
+    /// `resources.toml` and `synonyms.toml` from a folder, reporting every problem in every file.
     pub fn load(dir: &Path) -> Result<Config, Problems> {
         let mut problems = Vec::new();
         let settings = match Settings::load(&dir.join("lantern.toml")) {
@@ -84,6 +88,7 @@ impl Config {
             }
         };
         let safety = read_config(dir, "safety.toml", SafetyRules::parse, &mut problems);
+        let model = read_config(dir, MODEL_FILE, DangerModel::parse, &mut problems);
         let resources = read_config(dir, "resources.toml", Resources::parse, &mut problems);
         let synonyms = read_config(dir, "synonyms.toml", Synonyms::parse, &mut problems);
         if let (Some(settings), Some(resources)) = (&settings, &resources)
@@ -98,13 +103,13 @@ impl Config {
                 ),
             ));
         }
-        match (settings, safety, resources, synonyms) {
-            (Some(settings), Some(safety), Some(resources), Some(synonyms))
+        match (settings, safety, model, resources, synonyms) {
+            (Some(settings), Some(safety), Some(model), Some(resources), Some(synonyms))
                 if problems.is_empty() =>
             {
                 Ok(Config {
                     settings,
-                    safety,
+                    safety: safety.with_model(model),
                     resources,
                     synonyms,
                 })

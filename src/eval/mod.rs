@@ -4,3 +4,4 @@
 pub mod beir;
 pub mod cases;
 pub mod metrics;
+pub mod train;

@@ -18,7 +18,9 @@
 //! keeps dosing sentences out of every reply.
 
 pub mod dosing;
+pub mod learn;
 pub mod lexicon;
+pub mod model;
 pub mod normalize;
 pub mod rules;
 
@@ -29,8 +31,9 @@ use serde::Deserialize;
 
 use crate::problem::Problem;
 use crate::text;
-use lexicon::Lexicon;
-use normalize::Normalizer;
+use lexicon::{Lexicon, Mark};
+use model::DangerModel;
+use normalize::{Normalized, Normalizer};
 use rules::{Outcome, Rule, Special, Who};
 
 /// Longest question text kept for retrieval and display (the whole message is still screened).
@@ -84,6 +87,8 @@ pub struct Crisis {
     pub level: Level,
     /// The message's language when it was not English (`"es"`, `"fr"`, ...), for the reply.
     pub language: Option<String>,
+    /// Read by the learned model ([`model`]) where the rules found nothing.
+    pub learned: bool,
 }
 
 /// What kind of medical advice was asked for.
@@ -198,6 +203,8 @@ pub struct SafetyRules {
     /// Classes that carry danger on their own ([`rules::signals`]).
     signals: rules::ClassSet,
     languages: HashMap<String, LanguageReply>,
+    /// The learned reading beside the rules (`screen-model.tsv`), when loaded.
+    model: Option<DangerModel>,
 }
 
 impl SafetyRules {
@@ -386,6 +393,49 @@ impl SafetyRules {
             special,
             signals,
             languages,
+            model: None,
+        })
+    }
+
+    /// The screen with a learned model beside the rules.
+    pub fn with_model(mut self, model: DangerModel) -> SafetyRules {
+        self.model = Some(model);
+        self
+    }
+
+    /// The learned model, if one is loaded.
+    pub fn model(&self) -> Option<&DangerModel> {
+        self.model.as_ref()
+    }
+
+    /// The message as the screen reads it: its normalised words and the classes found.
+    fn read(&self, message: &str) -> (Normalized, Vec<Mark>) {
+        let normalized = self.normalizer.normalize(message);
+        let ids = self.lexicon.resolve(&normalized);
+        let marks = self.lexicon.marks(&normalized, &ids);
+        (normalized, marks)
+    }
+
+    /// The learned model's reading of a message where the rules found `outcome`: a danger tier
+    /// when the model is loaded, may speak (the rules found no danger, topic or naloxone
+    /// reading) and reaches its threshold.
+    fn learned(&self, n: &Normalized, marks: &[Mark], outcome: Option<Outcome>) -> Option<Level> {
+        let model = self.model.as_ref()?;
+        if matches!(outcome, Some(Outcome::Topic | Outcome::HarmReduction)) || n.tokens.is_empty() {
+            return None;
+        }
+        let r = model.read(n, marks, &self.lexicon.classes);
+        if !r.is_danger(model.threshold) {
+            return None;
+        }
+        Some(if r.emergency >= 0.5 {
+            Level::Emergency
+        } else if r.someone_else >= 0.5 {
+            Level::SomeoneElse
+        } else if r.crisis >= 0.5 {
+            Level::Crisis
+        } else {
+            Level::Concern
         })
     }
 
@@ -396,9 +446,7 @@ impl SafetyRules {
 
     /// Screens a message. Total: any text gets a verdict, nothing panics; linear in its length.
     pub fn screen(&self, message: &str) -> Screened {
-        let normalized = self.normalizer.normalize(message);
-        let ids = self.lexicon.resolve(&normalized);
-        let marks = self.lexicon.marks(&normalized, &ids);
+        let (normalized, marks) = self.read(message);
         let finding = rules::evaluate(
             &self.rules,
             &self.special,
@@ -418,8 +466,17 @@ impl SafetyRules {
                 return Screened::Crisis(Crisis {
                     level,
                     language: f.language.clone(),
+                    learned: false,
                 });
             }
+        }
+        if let Some(level) = self.learned(&normalized, &marks, finding.as_ref().map(|f| f.outcome))
+        {
+            return Screened::Crisis(Crisis {
+                level,
+                language: None,
+                learned: true,
+            });
         }
         let visible = text::visible(message);
         if text::words(&visible).next().is_none() && finding.is_none() {
@@ -440,10 +497,8 @@ impl SafetyRules {
     /// The classes found in a message, for `lantern screen --explain` and tests: each class
     /// name with the words it covered.
     pub fn explain(&self, message: &str) -> Vec<(String, String)> {
-        let n = self.normalizer.normalize(message);
-        let ids = self.lexicon.resolve(&n);
-        self.lexicon
-            .marks(&n, &ids)
+        let (n, marks) = self.read(message);
+        marks
             .into_iter()
             .map(|m| {
                 let words: Vec<&str> = n.tokens[m.start..m.end].iter().map(|t| n.form(t)).collect();
@@ -456,12 +511,32 @@ impl SafetyRules {
     }
 }
 
+impl SafetyRules {
+    /// The learned model's reading of a message, with the weights on the danger head of the
+    /// features it knows, strongest first (for `lantern screen`); `None` without a model.
+    pub fn learned_reading(&self, message: &str) -> Option<(model::Reading, Vec<(String, f32)>)> {
+        let model = self.model.as_ref()?;
+        let (n, marks) = self.read(message);
+        let classes = &self.lexicon.classes;
+        Some((
+            model.read(&n, &marks, classes),
+            model.contributions(&n, &marks, classes),
+        ))
+    }
+
+    /// Trains a model table from labelled examples through this screen's reading ([`learn`]).
+    pub fn train(&self, examples: &[learn::Example], threshold: f32, header: &str) -> String {
+        learn::train(self, examples, threshold, header)
+    }
+}
+
 /// A verdict's name, as `lantern screen` and the evaluation print it.
 pub fn verdict_name(s: &Screened) -> String {
     match s {
-        Screened::Crisis(c) => match &c.language {
-            Some(l) => format!("{} ({l})", c.level.name()),
-            None => c.level.name().to_string(),
+        Screened::Crisis(c) => match (&c.language, c.learned) {
+            (Some(l), _) => format!("{} ({l})", c.level.name()),
+            (None, true) => format!("{} (learned)", c.level.name()),
+            (None, false) => c.level.name().to_string(),
         },
         Screened::Topic(_) => "topic".into(),
         Screened::HarmReduction(_) => "harm_reduction".into(),

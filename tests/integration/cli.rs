@@ -191,7 +191,12 @@ fn check_reports_every_broken_file_with_its_line() {
     .unwrap();
     let config = dir.path().join("config");
     std::fs::create_dir(&config).unwrap();
-    for f in ["safety.toml", "resources.toml", "synonyms.toml"] {
+    for f in [
+        "safety.toml",
+        "screen-model.tsv",
+        "resources.toml",
+        "synonyms.toml",
+    ] {
         std::fs::copy(root().join("config").join(f), config.join(f)).unwrap();
     }
     std::fs::write(config.join("lantern.toml"), "[search]\nresults = 0\n").unwrap();
@@ -219,7 +224,12 @@ fn check_reports_every_broken_file_with_its_line() {
 #[test]
 fn a_broken_config_is_an_error_naming_the_file_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    for f in ["lantern.toml", "resources.toml", "synonyms.toml"] {
+    for f in [
+        "lantern.toml",
+        "screen-model.tsv",
+        "resources.toml",
+        "synonyms.toml",
+    ] {
         std::fs::copy(root().join("config").join(f), dir.path().join(f)).unwrap();
     }
     std::fs::write(
@@ -336,7 +346,12 @@ fn eval_beir_prints_trec_figures_and_writes_a_run_file() {
 #[test]
 fn serve_without_a_token_exits_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    for f in ["safety.toml", "resources.toml", "synonyms.toml"] {
+    for f in [
+        "safety.toml",
+        "screen-model.tsv",
+        "resources.toml",
+        "synonyms.toml",
+    ] {
         std::fs::copy(root().join("config").join(f), dir.path().join(f)).unwrap();
     }
     let secrets = dir.path().join("no-secrets.toml");

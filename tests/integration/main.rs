@@ -5,6 +5,7 @@ mod common;
 mod discord;
 mod fuzz;
 mod invariants;
+mod learned;
 mod library;
 mod safety;
 mod standin;

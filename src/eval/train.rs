@@ -1,0 +1,56 @@
+//! `lantern train-screen`: trains the learned danger reading ([`crate::safety::model`]) on
+//! labelled cases files and writes its table. The table's header names the files it was trained
+//! on, so a test can retrain from them and check that the shipped table is current.
+
+use std::path::{Path, PathBuf};
+
+use crate::problem::{Problem, read_utf8};
+use crate::safety::SafetyRules;
+use crate::safety::learn::Example;
+
+use super::cases;
+
+/// The header line that lists the training files.
+pub const TRAINED_ON: &str = "trained on:";
+
+/// Threshold written into a new table unless another is given: the danger probability at which
+/// the model speaks, chosen on the blind sets for few false alarms at high recall.
+pub const THRESHOLD: f32 = 0.75;
+
+/// Trains on `files` (relative ones read from `base`) with the screen in `safety_toml`; returns
+/// the table text, whose header names the files as given.
+pub fn table(
+    safety_toml: &Path,
+    base: &Path,
+    files: &[PathBuf],
+    threshold: f32,
+) -> Result<String, Vec<Problem>> {
+    let source = read_utf8(safety_toml).map_err(|p| vec![p])?;
+    let rules = SafetyRules::parse(&source, safety_toml)?;
+    let mut examples = Vec::new();
+    for f in files {
+        for c in cases::load(&base.join(f)).map_err(|p| vec![p])? {
+            examples.push(Example::from_label(&c.q, c.expect.name()));
+        }
+    }
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let header = format!(
+        "Lantern's learned danger reading (src/safety/model.rs), made by `lantern train-screen`.\n\
+         Do not edit by hand: add labelled cases and train again.\n\
+         {TRAINED_ON} {}\n\
+         cases: {}",
+        names.join(" "),
+        examples.len()
+    );
+    Ok(rules.train(&examples, threshold, &header))
+}
+
+/// The training files a table names in its header.
+pub fn trained_on(table: &str) -> Vec<PathBuf> {
+    table
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.trim_start_matches('#').trim().strip_prefix(TRAINED_ON))
+        .flat_map(|rest| rest.split_whitespace().map(PathBuf::from))
+        .collect()
+}

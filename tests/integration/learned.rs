@@ -1,0 +1,129 @@
+//! The learned danger reading beside the rules: it adds what the rules miss, even in the middle
+//! of a long vent; it never takes a rules verdict of danger, topic or naloxone away; the sets it
+//! never saw keep their floor; and the shipped table is exactly what its training files give.
+
+use std::path::Path;
+
+use lantern::eval::{cases, train};
+use lantern::safety::{Crisis, SafetyRules, Screened};
+
+use super::common::{config, engine, root};
+
+fn rules_only() -> SafetyRules {
+    let path = root().join("config/safety.toml");
+    let source = std::fs::read_to_string(&path).unwrap();
+    SafetyRules::parse(&source, Path::new("config/safety.toml")).expect("shipped safety.toml")
+}
+
+/// Written for this test, in shapes the rules have no words for: means looked at all night, a
+/// height looked up, a slow way chosen.
+const RULES_MISS: &[&str] = &[
+    "the shed has a beam that would hold. been staring at it all night",
+    "looked up which floor of the car park is highest",
+    "i've stopped eating on purpose. it'll be quicker that way",
+];
+
+const CALM: &str = "Rough week again. My manager moved my shift without telling me, the bus was \
+                    late twice, and my sponsor is away until Friday. I went to group on Tuesday \
+                    and mostly just listened. ";
+
+fn learned_danger(s: &Screened) -> bool {
+    matches!(s, Screened::Crisis(Crisis { learned: true, .. }))
+}
+
+#[test]
+fn the_learned_reading_catches_what_the_rules_miss_even_mid_vent() {
+    let rules = rules_only();
+    let full = config().safety;
+    assert!(full.model().is_some_and(|m| !m.is_empty()));
+    for q in RULES_MISS {
+        assert!(
+            matches!(rules.screen(q), Screened::Ordinary(_)),
+            "the rules alone miss {q:?}"
+        );
+        assert!(learned_danger(&full.screen(q)), "{q:?}");
+        let vent = format!("{}{q}. {}", CALM.repeat(30), CALM.repeat(30));
+        assert!(learned_danger(&full.screen(&vent)), "mid-vent: {q:?}");
+        assert!(
+            !matches!(full.screen(&CALM.repeat(60)), Screened::Crisis(_)),
+            "the calm vent alone is no danger"
+        );
+    }
+}
+
+#[test]
+fn the_learned_reading_only_ever_adds_a_danger() {
+    let rules = rules_only();
+    let full = config().safety;
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("eval")).unwrap() {
+        let path = entry.unwrap().path();
+        for case in cases::load(&path).unwrap() {
+            let (alone, both) = (rules.screen(&case.q), full.screen(&case.q));
+            match &alone {
+                Screened::Crisis(_) | Screened::Topic(_) | Screened::HarmReduction(_) => {
+                    assert_eq!(alone, both, "{:?}", case.q)
+                }
+                _ => assert!(alone == both || learned_danger(&both), "{:?}", case.q),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 2000, "{checked} cases");
+}
+
+#[test]
+fn the_blind_sets_the_model_never_saw_keep_their_floor() {
+    let table = std::fs::read_to_string(root().join("config/screen-model.tsv")).unwrap();
+    let trained_on = train::trained_on(&table);
+    let e = engine();
+    for (file, recall, alarms) in [
+        ("eval/safety-blind3.toml", 0.9, 12),
+        ("eval/safety-blind4.toml", 0.93, 12),
+    ] {
+        assert!(
+            !trained_on.iter().any(|p| p == Path::new(file)),
+            "{file} must stay out of training"
+        );
+        let report = cases::run(
+            e,
+            &cases::load(&root().join(file)).unwrap(),
+            &e.default_context(),
+        );
+        let text = report.to_text();
+        assert!(report.crisis_recall() >= recall, "{file}\n{text}");
+        assert!(report.false_alarms() <= alarms, "{file}\n{text}");
+    }
+}
+
+#[test]
+fn the_shipped_table_is_what_its_training_files_give() {
+    let path = root().join("config/screen-model.tsv");
+    let shipped = std::fs::read_to_string(&path).unwrap();
+    let files: Vec<_> = train::trained_on(&shipped);
+    assert!(files.len() >= 6, "{files:?}");
+    let threshold: f32 = shipped
+        .lines()
+        .find_map(|l| l.strip_prefix("threshold\t"))
+        .expect("a threshold line")
+        .parse()
+        .unwrap();
+    // Paths in the header are relative to the crate root, where `lantern train-screen` ran.
+    let again = train::table(
+        &root().join("config/safety.toml"),
+        root(),
+        &files,
+        threshold,
+    )
+    .unwrap();
+    assert!(
+        again == shipped,
+        "config/screen-model.tsv is stale: run `cargo run --release -- train-screen --threshold \
+         {threshold} {}`",
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+}
