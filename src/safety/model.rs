@@ -178,8 +178,8 @@ fn class_feature<'b>(class: &str, buf: &'b mut String) -> &'b str {
     buf
 }
 
-/// Calls `emit` with every feature of the words in `range`, each time it occurs: the words' own
-/// features ([`word_features`]), `b:` each pair of neighbouring words, and `k:` each word class
+/// Calls `emit` with every feature of the words in `range`, each time it occurs: `w:` each word,
+/// `c:` its four-letter pieces, `b:` each pair of neighbouring words, and `k:` each word class
 /// found starting inside the range.
 pub fn features(
     n: &Normalized,
