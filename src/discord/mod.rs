@@ -185,9 +185,11 @@ pub fn token(discord: &DiscordSettings) -> anyhow::Result<Option<String>> {
     Ok(Some(secrets.token.trim().to_string()).filter(|t| !t.is_empty()))
 }
 
-/// Libraries whose debug and trace output can hold message text (request bodies, gateway
-/// payloads): they log at `info` at most, whatever level is asked for. Lantern's own logs name
-/// ids, kinds and lengths, never members' words.
+/// Libraries whose output can hold message text (request bodies, gateway payloads): they log at
+/// `warn` at most, whatever level is asked for. Even `info` is too much: serenity opens an
+/// `info` span for every REST request whose fields hold the request body, formatted byte by byte
+/// (a sixth of the bot's CPU in a burst, and reply text in any line logged inside it). Lantern's
+/// own logs name ids, kinds and lengths, never members' words.
 pub const QUIET_LIBRARIES: [&str; 9] = [
     "serenity",
     "poise",
@@ -201,14 +203,14 @@ pub const QUIET_LIBRARIES: [&str; 9] = [
 ];
 
 /// The log filter for a level (`RUST_LOG` wins when set), with [`QUIET_LIBRARIES`] capped at
-/// `info`.
+/// `warn`.
 pub fn log_filter(level: &str, rust_log: Option<String>) -> tracing_subscriber::EnvFilter {
     let requested = rust_log
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| level.to_string());
     let mut directives = requested;
     for lib in QUIET_LIBRARIES {
-        directives.push_str(&format!(",{lib}=info"));
+        directives.push_str(&format!(",{lib}=warn"));
     }
     tracing_subscriber::EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
