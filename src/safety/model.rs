@@ -8,10 +8,11 @@
 //! *danger* (the decision, against a threshold kept in the table), and *emergency*, *crisis* and
 //! *someone else* (which tier to answer with; a danger that is none of them is a concern).
 //!
-//! Long messages (over [`WHOLE`] words) are read in overlapping windows of [`WINDOW`] words, and the most worrying window
-//! counts, so a danger in the middle of a long vent is not averaged away. Reading is linear in the
-//! message: each distinct word is looked up once, and each window is a difference of running
-//! sums.
+//! Long messages (over [`WHOLE`] words) are read in overlapping windows of up to [`WINDOW`] words
+//! of whole sentences (and each sentence of [`MIN_SENTENCE`] words or more alone), each needing
+//! [`WINDOW_THRESHOLD`]; the most worrying window counts, so a danger in the middle of a long vent
+//! is not averaged away. Reading is linear in the message: each distinct word is looked up once,
+//! and each window is a difference of running sums.
 
 use std::hash::Hasher;
 use std::ops::Range;
@@ -30,6 +31,9 @@ pub const WINDOW: usize = 30;
 /// The least danger probability at which a window of a long message speaks: a window is read
 /// without the rest of the message, so it must be surer than a whole message.
 pub const WINDOW_THRESHOLD: f32 = 0.85;
+/// Fewest words for a sentence of a long message to be read alone ("can't sleep again" is too
+/// little to judge without what surrounds it).
+pub const MIN_SENTENCE: usize = 6;
 
 /// The model's heads, in the table's column order.
 pub const HEADS: [&str; 4] = ["danger", "emergency", "crisis", "someone_else"];
@@ -119,10 +123,10 @@ pub fn windows(n: &Normalized) -> Vec<Range<usize>> {
         } else {
             limit.min(len)
         };
-        // The sentence alone too, when the window holds more: a worrying sentence stands out
-        // most by itself.
+        // The sentence alone too, when the window holds more and it is a sentence, not a
+        // fragment: a worrying sentence stands out most by itself.
         let first = ends[next_end].min(limit).min(len);
-        if first < end {
+        if first < end && first - start >= MIN_SENTENCE {
             out.push(start..first);
         }
         out.push(start..end);
