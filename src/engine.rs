@@ -321,6 +321,9 @@ impl Engine {
             Quoting::Answer => (self.retrieval.min_coverage, answer::Voice::Any),
             Quoting::GeneralInformation => (1.0, answer::Voice::ArticleOnly),
         };
+        // Two documents that share text (a reposted article, a FAQ copied into two files) must
+        // not put the same words in one reply twice.
+        let mut quoted = std::collections::HashSet::new();
         Some(
             retrieved
                 .hits
@@ -328,6 +331,7 @@ impl Engine {
                 .skip(skip)
                 .filter(|h| crate::retrieval::coverage(&retrieved.query, h) >= min_coverage)
                 .filter_map(|h| answer::excerpt(&self.library, h, &retrieved.focus, voice))
+                .filter(|e| quoted.insert(e.quote.split_whitespace().collect::<Vec<_>>().join(" ")))
                 .collect(),
         )
     }

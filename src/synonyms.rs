@@ -202,6 +202,39 @@ means = ["opioids"]
     }
 
     #[test]
+    fn the_shipped_groups_keep_distinct_medicines_apart() {
+        let source = include_str!("../config/synonyms.toml");
+        let s = Synonyms::parse(source, Path::new("config/synonyms.toml")).unwrap();
+        let stemmer = Stemmer::default();
+        let stem = |w: &str| text::tokens(&stemmer, w).next().unwrap().term;
+        let medicines = [
+            "oxycodone",
+            "fentanyl",
+            "morphine",
+            "codeine",
+            "hydrocodone",
+            "heroin",
+            "methadone",
+            "buprenorphine",
+            "naltrexone",
+        ];
+        let mut checked = 0;
+        for m in medicines {
+            let Some(found) = s.longest_match(&[stem(m).as_str()]) else {
+                continue;
+            };
+            checked += 1;
+            for other in medicines.iter().filter(|o| **o != m) {
+                assert!(
+                    !found.others.contains(&&vec![stem(other)]),
+                    "{m} also searches {other}"
+                );
+            }
+        }
+        assert!(checked >= 5, "{checked} medicines have groups");
+    }
+
+    #[test]
     fn bad_groups_name_their_line() {
         let src = "[[group]]\nterms = [\"a\", \"b\"]\n\n[[group]]\nterms = [\"only\"]\n";
         let ps = Synonyms::parse(src, Path::new("s.toml")).unwrap_err();

@@ -116,3 +116,46 @@ fn development_cases_meet_the_bar() {
     assert_eq!(report.labels_right, report.cases, "{text}");
     assert_eq!(report.with_disclaimer, report.cases, "{text}");
 }
+
+#[test]
+fn the_same_text_in_two_documents_is_quoted_once() {
+    use lantern::corpus::Library;
+    use lantern::engine::Engine;
+    use lantern::retrieval::Retrieval;
+
+    let dir = tempfile::tempdir().unwrap();
+    let article = std::fs::read_to_string(
+        super::common::root().join("data/corpus/opioids-trauma-addiction.md"),
+    )
+    .unwrap();
+    let copy = article.replace(
+        "id = \"opioids-trauma-addiction\"",
+        "id = \"reposted-opioids-article\"",
+    );
+    assert_ne!(article, copy, "the copy has its own id");
+    std::fs::write(dir.path().join("a.md"), &article).unwrap();
+    std::fs::write(dir.path().join("b.md"), &copy).unwrap();
+    let config = super::common::config();
+    let chunking = Retrieval::new(&config.settings.search, Default::default()).chunking;
+    let library = Library::load(dir.path(), chunking).expect("library loads");
+    let e = Engine::new(config, library, dir.path().to_path_buf()).expect("engine builds");
+    let ctx = e.default_context();
+    let mut answered = 0;
+    for q in [
+        "what are endogenous opioids",
+        "why does trauma lead to opioid addiction",
+        "what does dissociation feel like",
+    ] {
+        let quotes: Vec<String> = e
+            .ask(q, &ctx)
+            .excerpts()
+            .map(|x| collapse(&x.quote))
+            .collect();
+        let mut unique = quotes.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), quotes.len(), "{q}: {quotes:#?}");
+        answered += usize::from(!quotes.is_empty());
+    }
+    assert!(answered >= 2, "the questions are answered from the copies");
+}
