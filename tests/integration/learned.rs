@@ -84,6 +84,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
     for (file, recall, alarms) in [
         ("eval/safety-blind3.toml", 0.9, 12),
         ("eval/safety-blind4.toml", 0.93, 12),
+        ("eval/safety-blind5.toml", 0.95, 8),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
