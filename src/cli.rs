@@ -165,7 +165,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             threshold,
             cases,
-        } => train_screen(&cli.config, &out, threshold, &cases),
+        } => {
+            let features = crate::eval::train::write(&cli.config, &out, threshold, &cases)?;
+            println!("wrote {} ({features} features)", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Index { library } => index(&cli.config, library.as_deref()),
         Command::Check { library } => Ok(check(&cli.config, library.as_deref())),
         Command::Eval(args) => eval(&cli.config, &args),
@@ -245,28 +249,6 @@ fn screen(config: &Path, message: &str) -> anyhow::Result<ExitCode> {
             writeln!(out, "  {w:+.2} {feature}")?;
         }
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn train_screen(
-    config: &Path,
-    out: &Path,
-    threshold: f32,
-    files: &[PathBuf],
-) -> anyhow::Result<ExitCode> {
-    if !(0.0..=1.0).contains(&threshold) {
-        anyhow::bail!("--threshold must be from 0 to 1");
-    }
-    let table = crate::eval::train::table(
-        &config.join("safety.toml"),
-        Path::new("."),
-        files,
-        threshold,
-    )
-    .map_err(|p| anyhow::anyhow!("{}", crate::problem::Problems(p)))?;
-    std::fs::write(out, &table).with_context(|| format!("writing {}", out.display()))?;
-    let features = table.lines().filter(|l| !l.starts_with('#')).count() - 2;
-    println!("wrote {} ({features} features)", out.display());
     Ok(ExitCode::SUCCESS)
 }
 

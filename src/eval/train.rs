@@ -45,6 +45,33 @@ pub fn table(
     Ok(rules.train(&examples, threshold, &header))
 }
 
+/// `lantern train-screen`: trains with the screen in `config_dir` on `files` (relative to the
+/// working directory, as given) and writes the table to `out`; returns its feature count.
+pub fn write(
+    config_dir: &Path,
+    out: &Path,
+    threshold: f32,
+    files: &[PathBuf],
+) -> anyhow::Result<usize> {
+    use anyhow::Context as _;
+    if !(0.0..=1.0).contains(&threshold) {
+        anyhow::bail!("--threshold must be from 0 to 1");
+    }
+    let table = table(
+        &config_dir.join("safety.toml"),
+        Path::new("."),
+        files,
+        threshold,
+    )
+    .map_err(|p| anyhow::anyhow!("{}", crate::problem::Problems(p)))?;
+    std::fs::write(out, &table).with_context(|| format!("writing {}", out.display()))?;
+    Ok(table
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count()
+        .saturating_sub(2))
+}
+
 /// The training files a table names in its header.
 pub fn trained_on(table: &str) -> Vec<PathBuf> {
     table

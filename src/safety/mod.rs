@@ -19,6 +19,7 @@
 
 pub mod dosing;
 pub mod learn;
+mod learned;
 pub mod lexicon;
 pub mod model;
 pub mod normalize;
@@ -397,46 +398,12 @@ impl SafetyRules {
         })
     }
 
-    /// The screen with a learned model beside the rules.
-    pub fn with_model(mut self, model: DangerModel) -> SafetyRules {
-        self.model = Some(model);
-        self
-    }
-
-    /// The learned model, if one is loaded.
-    pub fn model(&self) -> Option<&DangerModel> {
-        self.model.as_ref()
-    }
-
     /// The message as the screen reads it: its normalised words and the classes found.
     fn read(&self, message: &str) -> (Normalized, Vec<Mark>) {
         let normalized = self.normalizer.normalize(message);
         let ids = self.lexicon.resolve(&normalized);
         let marks = self.lexicon.marks(&normalized, &ids);
         (normalized, marks)
-    }
-
-    /// The learned model's reading of a message where the rules found `outcome`: a danger tier
-    /// when the model is loaded, may speak (the rules found no danger, topic or naloxone
-    /// reading) and reaches its threshold.
-    fn learned(&self, n: &Normalized, marks: &[Mark], outcome: Option<Outcome>) -> Option<Level> {
-        let model = self.model.as_ref()?;
-        if matches!(outcome, Some(Outcome::Topic | Outcome::HarmReduction)) || n.tokens.is_empty() {
-            return None;
-        }
-        let r = model.read(n, marks, &self.lexicon.classes);
-        if !r.is_danger(model.threshold) {
-            return None;
-        }
-        Some(if r.emergency >= 0.5 {
-            Level::Emergency
-        } else if r.someone_else >= 0.5 {
-            Level::SomeoneElse
-        } else if r.crisis >= 0.5 {
-            Level::Crisis
-        } else {
-            Level::Concern
-        })
     }
 
     /// The crisis reply texts for a language other than English.
@@ -508,25 +475,6 @@ impl SafetyRules {
                 )
             })
             .collect()
-    }
-}
-
-impl SafetyRules {
-    /// The learned model's reading of a message, with the weights on the danger head of the
-    /// features it knows, strongest first (for `lantern screen`); `None` without a model.
-    pub fn learned_reading(&self, message: &str) -> Option<(model::Reading, Vec<(String, f32)>)> {
-        let model = self.model.as_ref()?;
-        let (n, marks) = self.read(message);
-        let classes = &self.lexicon.classes;
-        Some((
-            model.read(&n, &marks, classes),
-            model.contributions(&n, &marks, classes),
-        ))
-    }
-
-    /// Trains a model table from labelled examples through this screen's reading ([`learn`]).
-    pub fn train(&self, examples: &[learn::Example], threshold: f32, header: &str) -> String {
-        learn::train(self, examples, threshold, header)
     }
 }
 

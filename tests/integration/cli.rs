@@ -376,3 +376,42 @@ fn serve_without_a_token_exits_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[test]
+fn train_screen_writes_a_table_that_loads_and_refuses_a_bad_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("screen-model.tsv");
+    let o = lantern(&[
+        "train-screen",
+        "--out",
+        out.to_str().unwrap(),
+        "eval/safety-check.toml",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout(&o).contains("features"), "{}", stdout(&o));
+    let table = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        table.contains("# trained on: eval/safety-check.toml"),
+        "{table:.300}"
+    );
+    let model = lantern::safety::model::DangerModel::parse(&table, &out).expect("the table loads");
+    assert!(model.len() > 1000, "{} features", model.len());
+    let o = lantern(&[
+        "train-screen",
+        "--threshold",
+        "1.5",
+        "--out",
+        out.to_str().unwrap(),
+        "eval/safety-check.toml",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("threshold"));
+    let o = lantern(&[
+        "train-screen",
+        "--out",
+        out.to_str().unwrap(),
+        "no-such.toml",
+    ]);
+    assert!(!o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+}

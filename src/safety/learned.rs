@@ -1,0 +1,66 @@
+//! How the screen consults its learned reading ([`super::model`]): where it may speak, which
+//! tier its heads choose, and the views `lantern screen` and `lantern train-screen` use.
+
+use super::lexicon::Mark;
+use super::model::{self, DangerModel};
+use super::normalize::Normalized;
+use super::rules::Outcome;
+use super::{Level, SafetyRules, learn};
+
+impl SafetyRules {
+    /// The screen with a learned model beside the rules.
+    pub fn with_model(mut self, model: DangerModel) -> SafetyRules {
+        self.model = Some(model);
+        self
+    }
+
+    /// The learned model, if one is loaded.
+    pub fn model(&self) -> Option<&DangerModel> {
+        self.model.as_ref()
+    }
+
+    /// The learned model's reading of a message where the rules found `outcome`: a danger tier
+    /// when the model is loaded, may speak (the rules found no danger, topic or naloxone
+    /// reading) and reaches its threshold.
+    pub(super) fn learned(
+        &self,
+        n: &Normalized,
+        marks: &[Mark],
+        outcome: Option<Outcome>,
+    ) -> Option<Level> {
+        let model = self.model.as_ref()?;
+        if matches!(outcome, Some(Outcome::Topic | Outcome::HarmReduction)) || n.tokens.is_empty() {
+            return None;
+        }
+        let r = model.read(n, marks, &self.lexicon.classes);
+        if !r.is_danger(model.threshold) {
+            return None;
+        }
+        Some(if r.emergency >= 0.5 {
+            Level::Emergency
+        } else if r.someone_else >= 0.5 {
+            Level::SomeoneElse
+        } else if r.crisis >= 0.5 {
+            Level::Crisis
+        } else {
+            Level::Concern
+        })
+    }
+
+    /// The learned model's reading of a message, with the weights on the danger head of the
+    /// features it knows, strongest first (for `lantern screen`); `None` without a model.
+    pub fn learned_reading(&self, message: &str) -> Option<(model::Reading, Vec<(String, f32)>)> {
+        let model = self.model.as_ref()?;
+        let (n, marks) = self.read(message);
+        let classes = &self.lexicon.classes;
+        Some((
+            model.read(&n, &marks, classes),
+            model.contributions(&n, &marks, classes),
+        ))
+    }
+
+    /// Trains a model table from labelled examples through this screen's reading ([`learn`]).
+    pub fn train(&self, examples: &[learn::Example], threshold: f32, header: &str) -> String {
+        learn::train(self, examples, threshold, header)
+    }
+}
