@@ -77,11 +77,26 @@ impl Reading {
     }
 }
 
-/// A feature's key in the weight table.
-pub fn key(feature: &str) -> u64 {
+fn hash(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(feature.as_bytes());
+    h.write(bytes);
     h.finish()
+}
+
+/// A word pair's key, from the two words' hashes, so reading never builds the pair's name.
+fn pair_key(first: u64, second: u64) -> u64 {
+    (first.rotate_left(23) ^ second ^ 0x9E37_79B9_7F4A_7C15)
+        .wrapping_mul(0xD6E8_FEB8_6659_FD93)
+        .rotate_left(29)
+}
+
+/// A feature's key in the weight table: a pair (`b:first_second`) by [`pair_key`], any other
+/// feature by the hash of its name.
+pub fn key(feature: &str) -> u64 {
+    match feature.strip_prefix("b:").and_then(|p| p.split_once('_')) {
+        Some((first, second)) => pair_key(hash(first.as_bytes()), hash(second.as_bytes())),
+        None => hash(feature.as_bytes()),
+    }
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -233,12 +248,13 @@ impl DangerModel {
     /// word's weights are looked up once per distinct word, then summed over the windows.
     pub fn read(&self, n: &Normalized, marks: &[Mark], classes: &[String]) -> Reading {
         let mut buf = String::with_capacity(64);
-        let mut words: FastMap<&str, Weights> = FastMap::default();
+        let mut words: FastMap<u64, Weights> = FastMap::default();
         let mut unit: Vec<Weights> = Vec::with_capacity(n.tokens.len());
-        let mut prev: Option<&str> = None;
+        let mut prev: Option<u64> = None;
         for t in &n.tokens {
             let form = form_of(n, t);
-            let mut u = *words.entry(form).or_insert_with(|| {
+            let h = hash(form.as_bytes());
+            let mut u = *words.entry(h).or_insert_with(|| {
                 let mut sum = [0.0; 4];
                 word_features(form, &mut buf, &mut |f| {
                     if let Some(w) = self.weight(f) {
@@ -248,11 +264,11 @@ impl DangerModel {
                 sum
             });
             if let Some(p) = prev
-                && let Some(w) = self.weight(pair_feature(p, form, &mut buf))
+                && let Some(w) = self.weights.get(&pair_key(p, h))
             {
                 add(&mut u, w);
             }
-            prev = Some(form);
+            prev = Some(h);
             unit.push(u);
         }
         for m in marks {
@@ -461,16 +477,20 @@ mod tests {
 
     #[test]
     fn a_table_reads_as_its_weights_say() {
-        let src = "threshold\t0.5\nbias\t-1\t-1\t-1\t-1\nw:rope\t3\t0\t2\t0\n";
+        let src =
+            "threshold\t0.5\nbias\t-1\t-1\t-1\t-1\nw:rope\t3\t0\t2\t0\nb:quiet_day\t1.5\t0\t0\t0\n";
         let model = DangerModel::parse(src, Path::new("m.tsv")).unwrap();
-        assert_eq!(model.len(), 1);
+        assert_eq!(model.len(), 2);
         let source = include_str!("../../config/safety.toml");
         let rules = crate::safety::SafetyRules::parse(source, Path::new("safety.toml")).unwrap();
         let (n, _) = rules.read("rope");
         let r = model.read(&n, &[], &[]);
         assert!((r.danger - sigmoid(2.0)).abs() < 1e-6, "{r:?}");
         assert!((r.crisis - sigmoid(1.0)).abs() < 1e-6, "{r:?}");
+        // A pair is found by the read's own key, without building its name.
         let (n, _) = rules.read("a quiet day");
+        assert!((model.read(&n, &[], &[]).danger - sigmoid(0.5)).abs() < 1e-6);
+        let (n, _) = rules.read("a day quiet");
         assert!((model.read(&n, &[], &[]).danger - sigmoid(-1.0)).abs() < 1e-6);
     }
 }
