@@ -145,6 +145,10 @@ pub struct EvalArgs {
     /// Rank documents by their best passage instead of indexing them whole (--beir).
     #[arg(long, requires = "beir")]
     pub passages: bool,
+    /// Measure the relevance gate instead (--beir): each judged question asked with and without
+    /// its relevant documents, the curve of right against wrong answers over the threshold.
+    #[arg(long, requires = "beir")]
+    pub answerability: bool,
     #[command(flatten)]
     pub options: AskOptions,
 }
@@ -460,6 +464,20 @@ fn eval(config: &Path, args: &EvalArgs) -> anyhow::Result<ExitCode> {
             run: args.run.clone(),
             whole_documents: !args.passages,
         };
+        if args.answerability {
+            // Members get passages: the gate is measured on what `ask` quotes.
+            let options = beir::BeirOptions {
+                whole_documents: false,
+                ..options
+            };
+            let a = crate::eval::answerable::evaluate(&options, &retrieval, &config.safety)
+                .with_context(|| format!("evaluating {}", dir.display()))?;
+            print!(
+                "{}",
+                crate::eval::answerable::to_text(&a, retrieval.min_coverage)
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         let report = beir::evaluate(&options, &retrieval)
             .with_context(|| format!("evaluating {}", dir.display()))?;
         println!(

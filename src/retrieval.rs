@@ -105,9 +105,32 @@ impl Retrieval {
         question: &Question,
         limit: usize,
     ) -> Retrieved {
+        self.search_where(index, library, question, limit, &|_| true)
+    }
+
+    /// As [`Retrieval::search`], over the library without the documents `keep` turns down (by
+    /// index into [`Library::documents`]): the answerability evaluation asks each question
+    /// again with its answers taken out. Term statistics stay those of the whole library.
+    pub fn search_where(
+        &self,
+        index: &SearchIndex,
+        library: &Library,
+        question: &Question,
+        limit: usize,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Retrieved {
         let query = self.query(index, question);
         let focus = Focus::new(&query, |t| t.rarity * t.weight);
-        let mut hits = index.search(&query, &self.scoring, (limit * 4).max(RERANK_DEPTH));
+        let depth = (limit * 4).max(RERANK_DEPTH);
+        let mut hits = match index.score_all(&query, &self.scoring) {
+            Some(mut scored) => {
+                scored
+                    .hits
+                    .retain(|h| keep(library.passages[h.passage].doc));
+                scored.top(depth)
+            }
+            None => Vec::new(),
+        };
         for h in &mut hits {
             let own = COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage(&query, h);
             let phrase = 1.0 + PHRASE_BONUS * focus.phrase_share(library.analysis(h.passage));
@@ -193,6 +216,26 @@ pub fn coverage(query: &Query, hit: &Hit) -> f32 {
         .concepts
         .iter()
         .filter(|c| c.counts && c.alternatives.iter().any(|a| a.iter().all(has)))
+        .map(|c| c.confidence * c.weight)
+        .sum();
+    found / total
+}
+
+/// As [`coverage`], over only the `k` rarest of the question's concepts: a stray common word
+/// in a long question does not sink a passage that holds what the question is about.
+pub fn rare_coverage(query: &Query, hit: &Hit, k: usize) -> f32 {
+    let mut counted: Vec<&crate::query::Concept> =
+        query.concepts.iter().filter(|c| c.counts).collect();
+    counted.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    counted.truncate(k);
+    let total: f32 = counted.iter().map(|c| c.weight).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let has = |t: &usize| *t < 64 && hit.matched & (1 << *t) != 0;
+    let found: f32 = counted
+        .iter()
+        .filter(|c| c.alternatives.iter().any(|a| a.iter().all(has)))
         .map(|c| c.confidence * c.weight)
         .sum();
     found / total

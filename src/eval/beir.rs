@@ -111,8 +111,23 @@ pub fn read_qrels(path: &Path) -> anyhow::Result<Qrels> {
     Ok(qrels)
 }
 
-/// Runs the evaluation.
-pub fn evaluate(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<BeirReport> {
+/// A BEIR folder opened: its corpus as a library with its index, its queries and judgements.
+pub struct Corpus {
+    /// The corpus, one library document per BEIR document.
+    pub library: Library,
+    /// Its index, built in memory.
+    pub index: SearchIndex,
+    /// `(id, text)` of every query.
+    pub queries: Vec<(String, String)>,
+    /// The judgements.
+    pub qrels: Qrels,
+    /// Time to read the corpus and build the index.
+    pub index_time: Duration,
+}
+
+/// Reads a BEIR folder and indexes its corpus (whole documents, or passages as `retrieval`
+/// cuts them).
+pub fn open(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<Corpus> {
     let corpus_path = options.dir.join("corpus.jsonl");
     if !corpus_path.exists() {
         bail!(
@@ -145,7 +160,24 @@ pub fn evaluate(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<
     let library = Library::new(documents, chunking);
     // Built in memory every time: the build is part of what is measured.
     let index = SearchIndex::build(&library)?;
-    let index_time = started.elapsed();
+    Ok(Corpus {
+        library,
+        index,
+        queries,
+        qrels,
+        index_time: started.elapsed(),
+    })
+}
+
+/// Runs the evaluation.
+pub fn evaluate(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<BeirReport> {
+    let Corpus {
+        library,
+        index,
+        queries,
+        qrels,
+        index_time,
+    } = open(options, retrieval)?;
 
     let mut run_file = match &options.run {
         Some(p) => Some(std::io::BufWriter::new(

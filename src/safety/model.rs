@@ -90,7 +90,7 @@ fn pair_key(first: u64, second: u64) -> u64 {
         .rotate_left(29)
 }
 
-/// A feature's key in the weight table: a pair (`b:first_second`) by [`pair_key`], any other
+/// A feature's key in the weight table: a pair (`b:first_second`) from its two words' hashes, any other
 /// feature by the hash of its name.
 pub fn key(feature: &str) -> u64 {
     match feature.strip_prefix("b:").and_then(|p| p.split_once('_')) {

@@ -415,3 +415,68 @@ fn train_screen_writes_a_table_that_loads_and_refuses_a_bad_threshold() {
     assert!(!o.status.success());
     assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
 }
+
+#[test]
+fn answerability_asks_each_judged_question_with_and_without_its_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = [
+        (
+            "d1",
+            "Naloxone",
+            "Naloxone reverses an opioid overdose by blocking opioid receptors for a short time.",
+        ),
+        (
+            "d2",
+            "EMDR",
+            "EMDR therapy uses guided eye movements while a person recalls a traumatic memory.",
+        ),
+        (
+            "d3",
+            "Gardening",
+            "Tomatoes grow best in full sun with regular watering and rich soil.",
+        ),
+        (
+            "d4",
+            "Sleep",
+            "Regular sleep times and a dark, quiet bedroom help many people rest.",
+        ),
+    ];
+    let lines: Vec<String> = corpus
+        .iter()
+        .map(|(id, title, text)| {
+            serde_json::json!({"_id": id, "title": title, "text": text}).to_string()
+        })
+        .collect();
+    std::fs::write(dir.path().join("corpus.jsonl"), lines.join("\n")).unwrap();
+    std::fs::write(
+        dir.path().join("queries.jsonl"),
+        "{\"_id\": \"q1\", \"text\": \"what helps people rest, like regular sleep times\"}\n\
+         {\"_id\": \"q2\", \"text\": \"what is EMDR therapy for traumatic memory\"}\n\
+         {\"_id\": \"q3\", \"text\": \"unjudged question about tomatoes\"}\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("qrels")).unwrap();
+    std::fs::write(
+        dir.path().join("qrels/test.tsv"),
+        "query-id\tcorpus-id\tscore\nq1\td4\t1\nq2\td2\t1\n",
+    )
+    .unwrap();
+    let o = lantern(&[
+        "eval",
+        "--beir",
+        dir.path().to_str().unwrap(),
+        "--answerability",
+    ]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("answerability: 2 judged questions"), "{out}");
+    // Both are answered right with their documents; without them nothing else covers the
+    // question, so at the configured gate (0.5) neither is answered wrongly.
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("0.50"))
+        .expect("a row at 0.50");
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cols[1..4], &["2", "0", "0"], "{out}");
+    assert!(out.contains("operating point"), "{out}");
+}
