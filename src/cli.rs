@@ -239,11 +239,10 @@ fn screen(config: &Path, message: &str) -> anyhow::Result<ExitCode> {
             out,
             "learned: danger {:.2} (speaks at {:.2}{}); emergency {:.2}, crisis {:.2}, someone else {:.2}",
             r.danger,
-            config.safety.model().map_or(f32::NAN, |m| if r.windowed {
-                m.threshold.max(crate::safety::model::WINDOW_THRESHOLD)
-            } else {
-                m.threshold
-            }),
+            config
+                .safety
+                .model()
+                .map_or(f32::NAN, |m| r.threshold(m.threshold)),
             if r.windowed { ", read in windows" } else { "" },
             r.emergency,
             r.crisis,

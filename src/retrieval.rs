@@ -5,7 +5,7 @@ use crate::answer::Focus;
 use crate::config::SearchSettings;
 use crate::corpus::{Chunking, Library};
 use crate::index::{Hit, Scoring, SearchIndex};
-use crate::query::{Expansion, Query};
+use crate::query::{Concept, Expansion, Query};
 use crate::safety::Question;
 use crate::synonyms::Synonyms;
 
@@ -105,7 +105,7 @@ impl Retrieval {
         question: &Question,
         limit: usize,
     ) -> Retrieved {
-        self.search_where(index, library, question, limit, &|_| true)
+        self.rank(index, library, question, limit, None)
     }
 
     /// As [`Retrieval::search`], over the library without the documents `keep` turns down (by
@@ -119,14 +119,27 @@ impl Retrieval {
         limit: usize,
         keep: &dyn Fn(usize) -> bool,
     ) -> Retrieved {
+        self.rank(index, library, question, limit, Some(keep))
+    }
+
+    fn rank(
+        &self,
+        index: &SearchIndex,
+        library: &Library,
+        question: &Question,
+        limit: usize,
+        keep: Option<&dyn Fn(usize) -> bool>,
+    ) -> Retrieved {
         let query = self.query(index, question);
         let focus = Focus::new(&query, |t| t.rarity * t.weight);
         let depth = (limit * 4).max(RERANK_DEPTH);
         let mut hits = match index.score_all(&query, &self.scoring) {
             Some(mut scored) => {
-                scored
-                    .hits
-                    .retain(|h| keep(library.passages[h.passage].doc));
+                if let Some(keep) = keep {
+                    scored
+                        .hits
+                        .retain(|h| keep(library.passages[h.passage].doc));
+                }
                 scored.top(depth)
             }
             None => Vec::new(),
@@ -202,39 +215,26 @@ pub struct Retrieved {
 /// Share of `query`'s concepts found in a hit's heading or body, each weighted by
 /// [`Concept::weight`](crate::query::Concept::weight) and by its confidence when found.
 pub fn coverage(query: &Query, hit: &Hit) -> f32 {
-    let total: f32 = query
-        .concepts
-        .iter()
-        .filter(|c| c.counts)
-        .map(|c| c.weight)
-        .sum();
-    if total <= 0.0 {
-        return 0.0;
-    }
-    let has = |t: &usize| *t < 64 && hit.matched & (1 << *t) != 0;
-    let found: f32 = query
-        .concepts
-        .iter()
-        .filter(|c| c.counts && c.alternatives.iter().any(|a| a.iter().all(has)))
-        .map(|c| c.confidence * c.weight)
-        .sum();
-    found / total
+    share(query.concepts.iter().filter(|c| c.counts), hit)
 }
 
 /// As [`coverage`], over only the `k` rarest of the question's concepts: a stray common word
 /// in a long question does not sink a passage that holds what the question is about.
 pub fn rare_coverage(query: &Query, hit: &Hit, k: usize) -> f32 {
-    let mut counted: Vec<&crate::query::Concept> =
-        query.concepts.iter().filter(|c| c.counts).collect();
+    let mut counted: Vec<&Concept> = query.concepts.iter().filter(|c| c.counts).collect();
     counted.sort_by(|a, b| b.weight.total_cmp(&a.weight));
     counted.truncate(k);
-    let total: f32 = counted.iter().map(|c| c.weight).sum();
+    share(counted.into_iter(), hit)
+}
+
+/// The weighted share of `concepts` that `hit` contains (0 when they weigh nothing).
+fn share<'a>(concepts: impl Iterator<Item = &'a Concept> + Clone, hit: &Hit) -> f32 {
+    let total: f32 = concepts.clone().map(|c| c.weight).sum();
     if total <= 0.0 {
         return 0.0;
     }
     let has = |t: &usize| *t < 64 && hit.matched & (1 << *t) != 0;
-    let found: f32 = counted
-        .iter()
+    let found: f32 = concepts
         .filter(|c| c.alternatives.iter().any(|a| a.iter().all(has)))
         .map(|c| c.confidence * c.weight)
         .sum();

@@ -49,11 +49,11 @@ fn rare3(query: &Query, hit: &Hit) -> f32 {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Trial {
     /// Each signal over the whole corpus (0 when nothing was found).
-    pub present: [f32; 2],
+    pub present: [f32; SIGNALS.len()],
     /// Whether the best passage over the whole corpus is from a relevant document.
     pub right: bool,
     /// Each signal with the relevant documents taken out.
-    pub removed: [f32; 2],
+    pub removed: [f32; SIGNALS.len()],
 }
 
 /// One point of a curve.
@@ -168,14 +168,9 @@ pub fn evaluate(
         };
         let (index, library) = (&corpus.index, &corpus.library);
         let limit = retrieval.results.max(1);
-        let signals = |r: &retrieval::Retrieved| -> [f32; 2] {
-            match r.hits.first() {
-                Some(h) => [
-                    (SIGNALS[0].value)(&r.query, h),
-                    (SIGNALS[1].value)(&r.query, h),
-                ],
-                None => [0.0; 2],
-            }
+        let signals = |r: &retrieval::Retrieved| match r.hits.first() {
+            Some(h) => SIGNALS.map(|s| (s.value)(&r.query, h)),
+            None => [0.0; SIGNALS.len()],
         };
         let present = retrieval.search(index, library, &question, limit);
         let removed = retrieval.search_where(index, library, &question, limit, &|d| {

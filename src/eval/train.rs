@@ -42,7 +42,9 @@ pub fn table(
         names.join(" "),
         examples.len()
     );
-    Ok(rules.train(&examples, threshold, &header))
+    Ok(crate::safety::learn::train(
+        &rules, &examples, threshold, &header,
+    ))
 }
 
 /// `lantern train-screen`: trains with the screen in `config_dir` on `files` (relative to the

@@ -5,7 +5,7 @@
 
 use super::SafetyRules;
 use super::lexicon::FastMap;
-use super::model::{HEADS, Weights, features};
+use super::model::{HEADS, Weights, features, sigmoid};
 
 /// Passes over the cases.
 const EPOCHS: usize = 30;
@@ -53,10 +53,6 @@ impl Shuffle {
         self.0 ^= self.0 >> 27;
         (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
     }
-}
-
-fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z.clamp(-30.0, 30.0)).exp())
 }
 
 /// Trains on `examples` through the screen's own reading of each message, and returns the table

@@ -1,11 +1,11 @@
 //! How the screen consults its learned reading ([`super::model`]): where it may speak, which
-//! tier its heads choose, and the views `lantern screen` and `lantern train-screen` use.
+//! tier its heads choose, and the view `lantern screen` prints.
 
 use super::lexicon::Mark;
 use super::model::{self, DangerModel};
 use super::normalize::Normalized;
 use super::rules::Outcome;
-use super::{Level, SafetyRules, learn};
+use super::{Level, SafetyRules};
 
 impl SafetyRules {
     /// The screen with a learned model beside the rules.
@@ -57,10 +57,5 @@ impl SafetyRules {
             model.read(&n, &marks, classes),
             model.contributions(&n, &marks, classes),
         ))
-    }
-
-    /// Trains a model table from labelled examples through this screen's reading ([`learn`]).
-    pub fn train(&self, examples: &[learn::Example], threshold: f32, header: &str) -> String {
-        learn::train(self, examples, threshold, header)
     }
 }

@@ -51,7 +51,7 @@ pub struct DangerModel {
 }
 
 /// What the model read: each head's probability, for the most worrying window.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Reading {
     /// Probability that the message shows a present danger.
     pub danger: f32,
@@ -66,14 +66,19 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// Whether the danger head reaches the threshold (at least [`WINDOW_THRESHOLD`] for a window).
-    pub fn is_danger(&self, threshold: f32) -> bool {
-        let threshold = if self.windowed {
+    /// The danger probability this reading must reach under a model `threshold`: at least
+    /// [`WINDOW_THRESHOLD`] when it was read in windows.
+    pub fn threshold(&self, threshold: f32) -> f32 {
+        if self.windowed {
             threshold.max(WINDOW_THRESHOLD)
         } else {
             threshold
-        };
-        self.danger >= threshold
+        }
+    }
+
+    /// Whether the danger head reaches the threshold.
+    pub fn is_danger(&self, threshold: f32) -> bool {
+        self.danger >= self.threshold(threshold)
     }
 }
 
@@ -99,7 +104,8 @@ pub fn key(feature: &str) -> u64 {
     }
 }
 
-fn sigmoid(z: f32) -> f32 {
+/// The logistic function, clamped so that no input overflows.
+pub(super) fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z.clamp(-30.0, 30.0)).exp())
 }
 
@@ -231,15 +237,6 @@ fn add(to: &mut Weights, w: &Weights) {
 }
 
 impl DangerModel {
-    /// A model from its weights (training builds one this way).
-    pub fn new(weights: FastMap<u64, Weights>, bias: Weights, threshold: f32) -> DangerModel {
-        DangerModel {
-            weights,
-            bias,
-            threshold,
-        }
-    }
-
     fn weight(&self, feature: &str) -> Option<&Weights> {
         self.weights.get(&key(feature))
     }
@@ -303,13 +300,7 @@ impl DangerModel {
                 }
             })
             .max_by(|a, b| a.danger.total_cmp(&b.danger))
-            .unwrap_or(Reading {
-                danger: 0.0,
-                emergency: 0.0,
-                crisis: 0.0,
-                someone_else: 0.0,
-                windowed: false,
-            })
+            .unwrap_or_default()
     }
 
     /// The weights on the danger head of the features of a message that the table knows, each
