@@ -64,10 +64,14 @@ pub fn normalize(text: &str) -> String {
 /// Display-safe text: invisible characters removed and controls turned into spaces, otherwise as
 /// written. Used before echoing anything a member typed.
 pub fn visible(text: &str) -> String {
+    visible_chars(text).collect()
+}
+
+/// The characters of [`visible`], one at a time (to read only as far as needed).
+pub fn visible_chars(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars()
         .filter(|c| !is_invisible(*c))
         .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect()
 }
 
 fn is_apostrophe(c: char) -> bool {

@@ -445,13 +445,16 @@ impl SafetyRules {
                 learned: true,
             });
         }
-        let visible = text::visible(message);
-        if text::words(&visible).next().is_none() && finding.is_none() {
+        let text = question_text(message);
+        // Invisible and control characters are never letters, so a message has words exactly
+        // when its visible text does (the prefix is enough unless it has none).
+        if finding.is_none()
+            && text::words(&text).next().is_none()
+            && text::words(message).next().is_none()
+        {
             return Screened::Empty;
         }
-        let question = Question {
-            text: truncate_chars(visible.trim(), MAX_QUESTION_CHARS),
-        };
+        let question = Question { text };
         match finding.map(|f| f.outcome) {
             Some(Outcome::Topic) => Screened::Topic(question),
             Some(Outcome::HarmReduction) => Screened::HarmReduction(question),
@@ -495,11 +498,16 @@ pub fn verdict_name(s: &Screened) -> String {
     }
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => s[..i].to_string(),
-        None => s.to_string(),
+/// The question a message asks: its visible text (`text::visible`), trimmed, at most
+/// `MAX_QUESTION_CHARS` characters. Reads only as far as the limit, so a long vent costs no more
+/// than a short one here.
+fn question_text(message: &str) -> String {
+    let mut chars = text::visible_chars(message).skip_while(|c| c.is_whitespace());
+    let mut out: String = chars.by_ref().take(MAX_QUESTION_CHARS).collect();
+    if chars.all(char::is_whitespace) {
+        out.truncate(out.trim_end().len());
     }
+    out
 }
 
 #[cfg(test)]
