@@ -380,6 +380,8 @@ mod tests {
                     confidence: 1.0,
                     counts: true,
                     weight: 1.0,
+                    importance: 1.0,
+                    label: terms[i].to_string(),
                 })
                 .collect(),
             pairs: Vec::new(),

@@ -139,6 +139,9 @@ pub struct EvalArgs {
     /// Queries file for --beir (default: queries.jsonl in the folder).
     #[arg(long, requires = "beir")]
     pub queries: Option<PathBuf>,
+    /// Judgements file for --beir (default: qrels/test.tsv in the folder).
+    #[arg(long, requires = "beir")]
+    pub qrels: Option<PathBuf>,
     /// Write a TREC run file (100 results per query) for --beir.
     #[arg(long, requires = "beir")]
     pub run: Option<PathBuf>,
@@ -149,6 +152,10 @@ pub struct EvalArgs {
     /// its relevant documents, the curve of right against wrong answers over the threshold.
     #[arg(long, requires = "beir")]
     pub answerability: bool,
+    /// Also write the answerability evidence of every trial (--answerability) or of every
+    /// answer and no-match case as JSON lines to this file (for eval/fit-answerability.py).
+    #[arg(long)]
+    pub trials: Option<PathBuf>,
     #[command(flatten)]
     pub options: AskOptions,
 }
@@ -218,7 +225,9 @@ fn ask(
     let reply = engine.ask(question, &ctx);
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &json_reply(&reply))?;
+        let mut value = json_reply(&reply);
+        value["focus"] = serde_json::json!(engine.focus(question));
+        serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
     } else {
         writeln!(out, "{}", print_reply(&reply, format))?;
@@ -460,6 +469,7 @@ fn eval(config: &Path, args: &EvalArgs) -> anyhow::Result<ExitCode> {
         let options = beir::BeirOptions {
             dir: dir.clone(),
             queries: args.queries.clone(),
+            qrels: args.qrels.clone(),
             run: args.run.clone(),
             whole_documents: !args.passages,
         };
@@ -471,19 +481,30 @@ fn eval(config: &Path, args: &EvalArgs) -> anyhow::Result<ExitCode> {
             };
             let a = crate::eval::answerable::evaluate(&options, &retrieval, &config.safety)
                 .with_context(|| format!("evaluating {}", dir.display()))?;
+            if let Some(path) = &args.trials {
+                std::fs::write(path, crate::eval::answerable::to_json_lines(&a))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             print!(
                 "{}",
                 crate::eval::answerable::to_text(&a, retrieval.min_coverage)
             );
             return Ok(ExitCode::SUCCESS);
         }
-        let report = beir::evaluate(&options, &retrieval)
+        let report = beir::evaluate(&options, &retrieval, &config.safety)
             .with_context(|| format!("evaluating {}", dir.display()))?;
         println!(
             "documents: {}  passages: {}  queries: {}",
             report.documents, report.passages, report.queries
         );
         println!("nDCG@10:    {:.4}", report.ndcg10);
+        if report.not_searched > 0 {
+            println!(
+                "            {:.4} over the searched queries ({} judged queries not searched: the \
+                 safety screen read them as a danger)",
+                report.ndcg10_searched, report.not_searched
+            );
+        }
         println!("Recall@100: {:.4}", report.recall100);
         println!("MRR@10:     {:.4}", report.mrr10);
         println!(
@@ -505,6 +526,10 @@ fn eval(config: &Path, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let engine = engine(config, args.options.library.as_deref())?;
     let ctx = context(&engine, &args.options)?;
     let report = cases::run(&engine, &cases, &ctx);
+    if let Some(path) = &args.trials {
+        let lines: String = report.trials.iter().map(|t| format!("{t}\n")).collect();
+        std::fs::write(path, lines).with_context(|| format!("writing {}", path.display()))?;
+    }
     print!("{}", report.to_text());
     Ok(ExitCode::SUCCESS)
 }

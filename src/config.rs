@@ -60,8 +60,11 @@ pub struct SearchSettings {
     pub synonym_weight: f32,
     /// Weight of a typo correction (0 turns correction off).
     pub correction_weight: f32,
-    /// Relevance gate: the best passage must cover at least this share of what was asked
-    /// (question words weighted by rarity), or the reply says the library has no answer.
+    /// The answerability decision's threshold (see `retrieval::answerability`): below it the
+    /// reply says the library has no answer.
+    pub min_answerability: f32,
+    /// Each passage quoted after the first must hold at least this share of the question's key
+    /// concepts.
     pub min_coverage: f32,
     /// Passages grow to at least this many words where the text allows.
     pub passage_min_words: usize,
@@ -79,6 +82,7 @@ impl Default for SearchSettings {
             heading_weight: 1.5,
             synonym_weight: 0.8,
             correction_weight: 0.8,
+            min_answerability: 0.6,
             min_coverage: 0.5,
             passage_min_words: 40,
             passage_max_words: 150,
@@ -200,6 +204,11 @@ impl Settings {
         check(
             (0.0..=1.0).contains(&s.min_coverage),
             "min_coverage",
+            "must be in [0, 1]",
+        );
+        check(
+            (0.0..=1.0).contains(&s.min_answerability),
+            "min_answerability",
             "must be in [0, 1]",
         );
         check(

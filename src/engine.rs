@@ -298,14 +298,24 @@ impl Engine {
         (region, lines)
     }
 
+    /// What a message is searched for (its focus, see [`crate::focus`]): the concepts kept,
+    /// what matters most first; empty when the screen does not let it be searched.
+    pub fn focus(&self, text: &str) -> Vec<String> {
+        self.screen(text)
+            .question()
+            .map(|q| self.retrieval.query(&self.index, q).focus_words())
+            .unwrap_or_default()
+    }
+
     /// Ranked passages for a screened question, ungated (for evaluation and "more results").
     pub fn retrieve(&self, question: &Question, limit: usize) -> Retrieved {
         self.retrieval
             .search(&self.index, &self.library, question, limit)
     }
 
-    /// Quotes for a question, or `None` when nothing relevant enough was found. Every passage
-    /// quoted must contain at least `min_coverage` of the question's topic words.
+    /// Quotes for a question, or `None` when the answerability decision finds nothing that
+    /// answers it. General information (after a medical-advice refusal) quotes only passages
+    /// that hold every key concept, in the article's own voice.
     fn excerpts(
         &self,
         question: &Question,
@@ -314,22 +324,24 @@ impl Engine {
         quoting: Quoting,
     ) -> Option<Vec<Excerpt>> {
         let retrieved = self.retrieve(question, skip + results.max(1));
-        if !self.retrieval.is_relevant(&retrieved) {
+        if !self.retrieval.is_relevant(&retrieved, &self.library) {
             return None;
         }
-        let (min_coverage, voice) = match quoting {
-            Quoting::Answer => (self.retrieval.min_coverage, answer::Voice::Any),
-            Quoting::GeneralInformation => (1.0, answer::Voice::ArticleOnly),
+        let voice = match quoting {
+            Quoting::Answer => answer::Voice::Any,
+            Quoting::GeneralInformation => answer::Voice::ArticleOnly,
+        };
+        let whole = |h: &&crate::index::Hit| {
+            quoting == Quoting::Answer || crate::retrieval::coverage(&retrieved.query, h) >= 1.0
         };
         // Two documents that share text (a reposted article, a FAQ copied into two files) must
         // not put the same words in one reply twice.
         let mut quoted = std::collections::HashSet::new();
         Some(
-            retrieved
-                .hits
-                .iter()
+            self.retrieval
+                .quotable(&retrieved)
                 .skip(skip)
-                .filter(|h| crate::retrieval::coverage(&retrieved.query, h) >= min_coverage)
+                .filter(whole)
                 .filter_map(|h| answer::excerpt(&self.library, h, &retrieved.focus, voice))
                 .filter(|e| quoted.insert(e.quote.split_whitespace().collect::<Vec<_>>().join(" ")))
                 .collect(),

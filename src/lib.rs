@@ -10,6 +10,7 @@
 //! - [`corpus`] — documents and passages of the library.
 //! - [`synonyms`] — synonym and acronym groups.
 //! - [`spelling`] — typo correction over the library's terms.
+//! - [`focus`] — which parts of a message ask the question.
 //! - [`query`] — question text to weighted concepts.
 //! - [`index`] — the tantivy index and BM25F scoring (the only tantivy user).
 //! - [`config`] — `lantern.toml`.
@@ -33,6 +34,7 @@ pub mod sentence;
 pub mod corpus;
 pub mod synonyms;
 pub mod spelling;
+pub mod focus;
 pub mod query;
 pub mod index;
 pub mod config;

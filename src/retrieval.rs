@@ -4,6 +4,7 @@
 use crate::answer::Focus;
 use crate::config::SearchSettings;
 use crate::corpus::{Chunking, Library};
+use crate::focus;
 use crate::index::{Hit, Scoring, SearchIndex};
 use crate::query::{Concept, Expansion, Query};
 use crate::safety::Question;
@@ -34,7 +35,9 @@ pub struct Retrieval {
     pub chunking: Chunking,
     /// Passages quoted in an answer.
     pub results: usize,
-    /// The relevance gate (see [`Retrieved::coverage`]).
+    /// The answerability decision's threshold (see [`answerability`]).
+    pub min_answerability: f32,
+    /// Each passage quoted after the first must hold this share of the key concepts.
     pub min_coverage: f32,
 }
 
@@ -58,22 +61,24 @@ impl Retrieval {
                 max_words: search.passage_max_words,
             },
             results: search.results,
+            min_answerability: search.min_answerability,
             min_coverage: search.min_coverage,
         }
     }
 
-    /// The query for a screened question (at most [`MAX_CONCEPTS`] concepts).
+    /// The query for a screened question: built from its focus ([`crate::focus`]), each term's
+    /// rarity and each concept's weight set from the library, and at most [`MAX_CONCEPTS`]
+    /// concepts, the ones that matter most (not the first ones: a long story before the
+    /// question does not crowd the question out).
     pub fn query(&self, index: &SearchIndex, question: &Question) -> Query {
-        let mut q = Query::build(question.text(), &self.synonyms, index, self.expansion);
-        q.concepts.truncate(MAX_CONCEPTS);
-        // Terms are added concept by concept, so the kept concepts use a prefix of them.
-        let used = q
-            .concepts
-            .iter()
-            .flat_map(|c| c.terms.iter())
-            .max()
-            .map_or(0, |&t| t + 1);
-        q.terms.truncate(used);
+        let text = question.text();
+        let mut q = Query::build_focused(
+            text,
+            &focus::find(text),
+            &self.synonyms,
+            index,
+            self.expansion,
+        );
         for t in &mut q.terms {
             t.rarity = index.idf(index.body_doc_freq(&t.term));
         }
@@ -88,16 +93,15 @@ impl Retrieval {
                 .fold(0.0, f32::max);
             c.weight = rarest.sqrt();
         }
+        q.keep_most_important(MAX_CONCEPTS);
         q
     }
 
     /// Ranks passages for a screened question; `limit` best, ungated.
     ///
-    /// The index ranks by BM25F. Its best candidates are then reordered for quoting: a passage
-    /// whose own text (heading or body, not the shared document title) contains more of the
-    /// question's topic words moves up, as does one containing the member's words exactly as
-    /// typed, side by side ("endogenous opioids"). Finally the answer draws on different
-    /// documents first: three articles say more than three paragraphs of one.
+    /// The index ranks by BM25F, its best candidates are reordered for quoting (see
+    /// [`Retrieval::rank_documents`] for the same order over documents), and the answer draws
+    /// on different documents first: three articles say more than three paragraphs of one.
     pub fn search(
         &self,
         index: &SearchIndex,
@@ -133,23 +137,7 @@ impl Retrieval {
         let query = self.query(index, question);
         let focus = Focus::new(&query, |t| t.rarity * t.weight);
         let depth = (limit * 4).max(RERANK_DEPTH);
-        let mut hits = match index.score_all(&query, &self.scoring) {
-            Some(mut scored) => {
-                if let Some(keep) = keep {
-                    scored
-                        .hits
-                        .retain(|h| keep(library.passages[h.passage].doc));
-                }
-                scored.top(depth)
-            }
-            None => Vec::new(),
-        };
-        for h in &mut hits {
-            let own = COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage(&query, h);
-            let phrase = 1.0 + PHRASE_BONUS * focus.phrase_share(library.analysis(h.passage));
-            h.score *= own * phrase;
-        }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
+        let hits = self.ranked(index, library, &query, &focus, depth, depth, keep);
         let hits = diversify(hits, library, limit);
         let coverage = hits.first().map_or(0.0, |h| coverage(&query, h));
         Retrieved {
@@ -160,9 +148,102 @@ impl Retrieval {
         }
     }
 
-    /// Whether the best passage is relevant enough to quote.
-    pub fn is_relevant(&self, retrieved: &Retrieved) -> bool {
-        !retrieved.hits.is_empty() && retrieved.coverage >= self.min_coverage
+    /// Documents for a screened question, best first, at most `limit`, each scored by its best
+    /// passage in the order [`Retrieval::search`] ranks passages (`eval --beir` reads this, so
+    /// its figures describe what members get).
+    pub fn rank_documents(
+        &self,
+        index: &SearchIndex,
+        library: &Library,
+        question: &Question,
+        limit: usize,
+    ) -> Vec<(usize, f32)> {
+        let query = self.query(index, question);
+        let focus = Focus::new(&query, |t| t.rarity * t.weight);
+        // Whole documents are one passage each; otherwise a document may have several among
+        // the first hits.
+        let depth = limit * (library.passages.len() / library.documents.len().max(1)).max(1);
+        let hits = self.ranked(index, library, &query, &focus, RERANK_DEPTH, depth, None);
+        let mut seen = vec![false; library.documents.len()];
+        let mut docs = Vec::with_capacity(limit);
+        for h in hits {
+            let doc = library.passages[h.passage].doc;
+            if !std::mem::replace(&mut seen[doc], true) {
+                docs.push((doc, h.score));
+                if docs.len() == limit {
+                    break;
+                }
+            }
+        }
+        docs
+    }
+
+    /// The index's best `depth` passages (those `keep` allows), best first: the first
+    /// `rerank` reordered for quoting, and the rest after them in the index's order, their
+    /// scores scaled to stay below (so a score order is the rank order).
+    ///
+    /// Reordering for quoting: a passage whose own text (heading or body, not the shared
+    /// document title) contains more of the question's topic words moves up, as does one
+    /// containing the member's words exactly as typed, side by side ("endogenous opioids").
+    #[allow(clippy::too_many_arguments)]
+    fn ranked(
+        &self,
+        index: &SearchIndex,
+        library: &Library,
+        query: &Query,
+        focus: &Focus,
+        rerank: usize,
+        depth: usize,
+        keep: Option<&dyn Fn(usize) -> bool>,
+    ) -> Vec<Hit> {
+        let mut hits = match index.score_all(query, &self.scoring) {
+            Some(mut scored) => {
+                if let Some(keep) = keep {
+                    scored
+                        .hits
+                        .retain(|h| keep(library.passages[h.passage].doc));
+                }
+                scored.top(depth.max(rerank))
+            }
+            None => return Vec::new(),
+        };
+        let head = rerank.min(hits.len());
+        let tail_top = hits.get(head).map(|h| h.score);
+        for h in &mut hits[..head] {
+            let own = COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage(query, h);
+            let phrase = 1.0 + PHRASE_BONUS * focus.phrase_share(library.analysis(h.passage));
+            h.score *= own * phrase;
+        }
+        let order = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage));
+        hits[..head].sort_by(order);
+        if let (Some(top), Some(floor)) = (tail_top, hits[..head].last().map(|h| h.score)) {
+            let scale = 0.999 * floor / top.max(f32::MIN_POSITIVE);
+            for h in &mut hits[head..] {
+                h.score *= scale.min(1.0);
+            }
+        }
+        hits
+    }
+
+    /// The one answerability decision: whether the best passage answers the question well
+    /// enough to quote ([`answerability`] of its [`Evidence`] at least `min_answerability`).
+    pub fn is_relevant(&self, retrieved: &Retrieved, library: &Library) -> bool {
+        !retrieved.hits.is_empty()
+            && answerability(&Evidence::of(retrieved, library)) >= self.min_answerability
+    }
+
+    /// The passages that may be quoted for a question the decision found answerable: the best
+    /// one, and each further one that holds at least `min_coverage` of the key concepts (a
+    /// passage that only shares the question's common words is not quoted beside the answer).
+    pub fn quotable<'r>(&self, retrieved: &'r Retrieved) -> impl Iterator<Item = &'r Hit> + 'r {
+        let keys = key_concepts(&retrieved.query);
+        let min = self.min_coverage;
+        retrieved
+            .hits
+            .iter()
+            .enumerate()
+            .filter(move |(i, h)| *i == 0 || share(keys.iter().copied(), h) >= min)
+            .map(|(_, h)| h)
     }
 }
 
@@ -222,21 +303,155 @@ pub fn coverage(query: &Query, hit: &Hit) -> f32 {
 /// in a long question does not sink a passage that holds what the question is about.
 pub fn rare_coverage(query: &Query, hit: &Hit, k: usize) -> f32 {
     let mut counted: Vec<&Concept> = query.concepts.iter().filter(|c| c.counts).collect();
-    counted.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    counted.sort_by(|a, b| (b.weight * b.importance).total_cmp(&(a.weight * a.importance)));
     counted.truncate(k);
     share(counted.into_iter(), hit)
 }
 
 /// The weighted share of `concepts` that `hit` contains (0 when they weigh nothing).
 fn share<'a>(concepts: impl Iterator<Item = &'a Concept> + Clone, hit: &Hit) -> f32 {
-    let total: f32 = concepts.clone().map(|c| c.weight).sum();
+    let total: f32 = concepts.clone().map(|c| c.weight * c.importance).sum();
     if total <= 0.0 {
         return 0.0;
     }
     let has = |t: &usize| *t < 64 && hit.matched & (1 << *t) != 0;
     let found: f32 = concepts
         .filter(|c| c.alternatives.iter().any(|a| a.iter().all(has)))
-        .map(|c| c.confidence * c.weight)
+        .map(|c| c.confidence * c.weight * c.importance)
         .sum();
     found / total
 }
+
+/// What retrieval can say about whether its best passage answers the question: the signals the
+/// answerability decision weighs (see `lantern eval --beir DIR --answerability`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Evidence {
+    /// Share of the question's concepts (weighted by rarity and focus) in the best passage.
+    pub coverage: f32,
+    /// Share of the question's key concepts (the [`KEY_CONCEPTS`] that matter most) in the best
+    /// passage.
+    pub key_coverage: f32,
+    /// Share of the key concepts in the sentences that would be quoted from the best passage.
+    pub quote_coverage: f32,
+    /// The best passage's score over the most a passage could score for this question.
+    pub strength: f32,
+    /// How far the best passage's score is ahead of the next document's (0 to 1).
+    pub margin: f32,
+    /// Share of the key concepts the other passages found also hold (mean over them).
+    pub agreement: f32,
+}
+
+/// Concepts that decide answerability: the question's most important (rarest, in its question
+/// sentence).
+pub const KEY_CONCEPTS: usize = 3;
+
+/// The key concepts of a query: counted, by importance times rarity, at most [`KEY_CONCEPTS`].
+fn key_concepts(query: &Query) -> Vec<&Concept> {
+    let mut counted: Vec<&Concept> = query.concepts.iter().filter(|c| c.counts).collect();
+    counted.sort_by(|a, b| (b.weight * b.importance).total_cmp(&(a.weight * a.importance)));
+    counted.truncate(KEY_CONCEPTS);
+    counted
+}
+
+impl Evidence {
+    /// The evidence for a retrieval's best passage (all 0 when nothing was found).
+    pub fn of(retrieved: &Retrieved, library: &Library) -> Evidence {
+        let Some(best) = retrieved.hits.first() else {
+            return Evidence::default();
+        };
+        let query = &retrieved.query;
+        let keys = key_concepts(query);
+        let key_share = |h: &Hit| share(keys.iter().copied(), h);
+        let ideal: f32 = query.concepts.iter().map(|c| c.weight * c.weight).sum();
+        let best_doc = library.passages[best.passage].doc;
+        let next = retrieved
+            .hits
+            .iter()
+            .find(|h| library.passages[h.passage].doc != best_doc)
+            .map_or(0.0, |h| h.score);
+        let others: Vec<f32> = retrieved.hits.iter().skip(1).map(key_share).collect();
+        let quote_coverage = quote_share(library, best, &retrieved.focus, &keys, query);
+        Evidence {
+            coverage: coverage(query, best),
+            key_coverage: key_share(best),
+            quote_coverage,
+            strength: if ideal > 0.0 {
+                (best.score / ideal).min(1.5)
+            } else {
+                0.0
+            },
+            margin: if best.score > 0.0 {
+                ((best.score - next) / best.score).clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
+            agreement: if others.is_empty() {
+                0.0
+            } else {
+                others.iter().sum::<f32>() / others.len() as f32
+            },
+        }
+    }
+}
+
+/// The weighted share of `keys` whose terms occur in the sentences quoted from `hit`.
+fn quote_share(
+    library: &Library,
+    hit: &Hit,
+    focus: &Focus,
+    keys: &[&Concept],
+    query: &Query,
+) -> f32 {
+    let analysis = library.analysis(hit.passage);
+    let Some(window) = crate::answer::best_window(analysis, focus, crate::answer::Voice::Any)
+    else {
+        return 0.0;
+    };
+    let words: std::collections::HashSet<u64> = analysis
+        .words
+        .iter()
+        .filter(|w| w.start as usize >= window.range.start && w.end as usize <= window.range.end)
+        .map(|w| w.term)
+        .collect();
+    let has = |t: &usize| words.contains(&crate::corpus::hash_str(&query.terms[*t].term));
+    let total: f32 = keys.iter().map(|c| c.weight * c.importance).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    keys.iter()
+        .filter(|c| {
+            c.alternatives
+                .iter()
+                .any(|a| !a.is_empty() && a.iter().all(has))
+        })
+        .map(|c| c.confidence * c.weight * c.importance)
+        .sum::<f32>()
+        / total
+}
+
+/// The answerability decision's score for a retrieval's evidence, 0 to 1: how likely the best
+/// passage answers the question. The weights were fitted by logistic regression on the
+/// answerability trials (`lantern eval --beir DIR --answerability --trials FILE`); see
+/// ARCHITECTURE.md.
+pub fn answerability(e: &Evidence) -> f32 {
+    let z = ANSWERABILITY_BIAS
+        + ANSWERABILITY_WEIGHTS[0] * e.coverage
+        + ANSWERABILITY_WEIGHTS[1] * e.key_coverage
+        + ANSWERABILITY_WEIGHTS[2] * e.quote_coverage
+        + ANSWERABILITY_WEIGHTS[3] * e.strength.min(1.5)
+        + ANSWERABILITY_WEIGHTS[4] * e.margin
+        + ANSWERABILITY_WEIGHTS[5] * e.agreement;
+    if e.coverage <= 0.0 {
+        return 0.0;
+    }
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Bias of the answerability decision.
+const ANSWERABILITY_BIAS: f32 = -1.42;
+/// Weights of coverage, key coverage, quote coverage, strength, margin and agreement, fitted by
+/// `eval/fit-answerability.py` on the trials of SciFact, MedQuAD's domain questions,
+/// `eval/answers-medquad-dev.jsonl`, `eval/library-dev.toml` and the development questions
+/// (the last two counted twenty times: the server's own library is what members ask most).
+/// Strength and agreement came out near zero or below and are left out.
+const ANSWERABILITY_WEIGHTS: [f32; 6] = [1.25, 0.96, 0.69, 0.0, 1.51, 0.0];

@@ -8,9 +8,7 @@
 
 use std::collections::HashSet;
 
-use crate::index::Hit;
-use crate::query::Query;
-use crate::retrieval::{self, Retrieval};
+use crate::retrieval::{self, Evidence, Retrieval};
 use crate::safety::{SafetyRules, Screened};
 
 use super::beir::{self, BeirOptions};
@@ -25,35 +23,51 @@ pub const MAX_WRONG_SHARE: f64 = 0.25;
 pub struct Signal {
     /// Its name in the report.
     pub name: &'static str,
-    /// Its value for a query and the best hit.
-    pub value: fn(&Query, &Hit) -> f32,
+    /// Its value for the evidence of a retrieval.
+    pub value: fn(&Evidence) -> f32,
 }
 
-/// The signals compared: today's gate, and coverage of the question's rarest concepts only.
-pub const SIGNALS: [Signal; 2] = [
+/// The signals compared: each piece of evidence alone, and the decision that weighs them.
+pub const SIGNALS: [Signal; 7] = [
     Signal {
-        name: "coverage (every topic word, by rarity)",
-        value: retrieval::coverage,
+        name: "answerability (the decision: the evidence weighed together)",
+        value: retrieval::answerability,
     },
     Signal {
-        name: "rare coverage (the three rarest topic words)",
-        value: rare3,
+        name: "coverage (every topic word, by rarity and focus)",
+        value: |e| e.coverage,
+    },
+    Signal {
+        name: "key coverage (the key concepts in the best passage)",
+        value: |e| e.key_coverage,
+    },
+    Signal {
+        name: "quote coverage (the key concepts in the quoted sentences)",
+        value: |e| e.quote_coverage,
+    },
+    Signal {
+        name: "strength (score over the most a passage could score)",
+        value: |e| e.strength.min(1.0),
+    },
+    Signal {
+        name: "margin (ahead of the next document)",
+        value: |e| e.margin,
+    },
+    Signal {
+        name: "agreement (key concepts in the other passages found)",
+        value: |e| e.agreement,
     },
 ];
-
-fn rare3(query: &Query, hit: &Hit) -> f32 {
-    retrieval::rare_coverage(query, hit, 3)
-}
 
 /// One question asked both ways.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Trial {
-    /// Each signal over the whole corpus (0 when nothing was found).
-    pub present: [f32; SIGNALS.len()],
-    /// Whether the best passage over the whole corpus is from a relevant document.
+    /// The evidence over the whole corpus (all 0 when nothing was found).
+    pub present: Evidence,
+    /// Whether the reply over the whole corpus quotes a relevant document.
     pub right: bool,
-    /// Each signal with the relevant documents taken out.
-    pub removed: [f32; SIGNALS.len()],
+    /// The evidence with the relevant documents taken out.
+    pub removed: Evidence,
 }
 
 /// One point of a curve.
@@ -83,6 +97,7 @@ impl Point {
 
 /// The curve of signal `s` over `trials`, from threshold 0 to 1.
 pub fn curve(trials: &[Trial], s: usize) -> Vec<Point> {
+    let value = SIGNALS[s].value;
     (0..=STEPS)
         .map(|i| {
             let threshold = i as f32 / STEPS as f32;
@@ -91,13 +106,13 @@ pub fn curve(trials: &[Trial], s: usize) -> Vec<Point> {
                 threshold,
                 right: trials
                     .iter()
-                    .filter(|t| t.right && answers(t.present[s]))
+                    .filter(|t| t.right && answers(value(&t.present)))
                     .count(),
                 wrong_present: trials
                     .iter()
-                    .filter(|t| !t.right && answers(t.present[s]))
+                    .filter(|t| !t.right && answers(value(&t.present)))
                     .count(),
-                wrong_removed: trials.iter().filter(|t| answers(t.removed[s])).count(),
+                wrong_removed: trials.iter().filter(|t| answers(value(&t.removed))).count(),
             }
         })
         .collect()
@@ -168,21 +183,18 @@ pub fn evaluate(
         };
         let (index, library) = (&corpus.index, &corpus.library);
         let limit = retrieval.results.max(1);
-        let signals = |r: &retrieval::Retrieved| match r.hits.first() {
-            Some(h) => SIGNALS.map(|s| (s.value)(&r.query, h)),
-            None => [0.0; SIGNALS.len()],
-        };
         let present = retrieval.search(index, library, &question, limit);
         let removed = retrieval.search_where(index, library, &question, limit, &|d| {
             !relevant.contains(&d)
         });
         trials.push(Trial {
-            present: signals(&present),
-            right: present
-                .hits
-                .first()
-                .is_some_and(|h| relevant.contains(&library.passages[h.passage].doc)),
-            removed: signals(&removed),
+            present: Evidence::of(&present, library),
+            // Right when the reply would quote a relevant document (any of the passages ask
+            // quotes, as a member reads the reply).
+            right: retrieval
+                .quotable(&present)
+                .any(|h| relevant.contains(&library.passages[h.passage].doc)),
+            removed: Evidence::of(&removed, library),
         });
     }
     Ok(Answerability {
@@ -226,20 +238,57 @@ pub fn to_text(a: &Answerability, gate: f32) -> String {
         ));
     }
     out.push_str(&format!(
-        "\nthe configured gate: min_coverage = {gate:.2}\n"
+        "\nthe configured gate: min_answerability = {gate:.2}\n"
     ));
     out
+}
+
+/// One trial as a JSON line: whether the reply quotes a right answer, the evidence with the
+/// answers present, and (for a BEIR trial) with them removed.
+pub fn trial_json(right: bool, present: &Evidence, removed: Option<&Evidence>) -> String {
+    let evidence = |e: &Evidence| {
+        serde_json::json!({
+            "coverage": e.coverage,
+            "key_coverage": e.key_coverage,
+            "quote_coverage": e.quote_coverage,
+            "strength": e.strength,
+            "margin": e.margin,
+            "agreement": e.agreement,
+        })
+    };
+    serde_json::json!({
+        "right": right,
+        "present": evidence(present),
+        "removed": removed.map(evidence),
+    })
+    .to_string()
+}
+
+/// The trials as JSON lines, for fitting the decision's weights outside the program
+/// (`eval/fit-answerability.py`).
+pub fn to_json_lines(a: &Answerability) -> String {
+    a.trials
+        .iter()
+        .map(|t| trial_json(t.right, &t.present, Some(&t.removed)) + "\n")
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn evidence(coverage: f32) -> Evidence {
+        Evidence {
+            coverage,
+            ..Evidence::default()
+        }
+    }
+
     fn trial(present: f32, right: bool, removed: f32) -> Trial {
         Trial {
-            present: [present; 2],
+            present: evidence(present),
             right,
-            removed: [removed; 2],
+            removed: evidence(removed),
         }
     }
 
@@ -251,7 +300,7 @@ mod tests {
             trial(0.4, false, 0.1),
             trial(0.0, false, 0.0),
         ];
-        let points = curve(&trials, 0);
+        let points = curve(&trials, 1);
         assert_eq!(points.len(), STEPS + 1);
         let at = |t: f32| {
             *points

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::metrics::{self, Qrels, Ranked};
 use crate::corpus::{Chunking, Library, parse_jsonl};
 use crate::index::SearchIndex;
-use crate::query::Query;
 use crate::retrieval::Retrieval;
+use crate::safety::SafetyRules;
 
 /// What to evaluate.
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct BeirOptions {
     pub dir: PathBuf,
     /// Queries file (default `queries.jsonl` in `dir`).
     pub queries: Option<PathBuf>,
+    /// Judgements file (default `qrels/test.tsv` in `dir`).
+    pub qrels: Option<PathBuf>,
     /// Where to write a TREC run file (100 results per query).
     pub run: Option<PathBuf>,
     /// Index whole documents instead of passages.
@@ -38,8 +40,12 @@ pub struct BeirReport {
     pub passages: usize,
     /// Queries evaluated (those with at least one relevant document).
     pub queries: usize,
-    /// nDCG@10.
+    /// Judged queries the safety screen did not let be searched (they rank nothing).
+    pub not_searched: usize,
+    /// nDCG@10 (a query the screen does not let be searched counts 0).
     pub ndcg10: f64,
+    /// nDCG@10 over the queries the screen let be searched.
+    pub ndcg10_searched: f64,
     /// Recall@100.
     pub recall100: f64,
     /// MRR@10.
@@ -139,7 +145,11 @@ pub fn open(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<Corp
         .queries
         .clone()
         .unwrap_or_else(|| options.dir.join("queries.jsonl"));
-    let qrels = read_qrels(&options.dir.join("qrels").join("test.tsv"))?;
+    let qrels_path = options
+        .qrels
+        .clone()
+        .unwrap_or_else(|| options.dir.join("qrels").join("test.tsv"));
+    let qrels = read_qrels(&qrels_path)?;
     let queries = read_queries(&queries_path)?;
 
     let started = Instant::now();
@@ -170,7 +180,11 @@ pub fn open(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<Corp
 }
 
 /// Runs the evaluation.
-pub fn evaluate(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<BeirReport> {
+pub fn evaluate(
+    options: &BeirOptions,
+    retrieval: &Retrieval,
+    safety: &SafetyRules,
+) -> anyhow::Result<BeirReport> {
     let Corpus {
         library,
         index,
@@ -188,19 +202,41 @@ pub fn evaluate(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<
     let started = Instant::now();
     let (mut ndcg, mut recall, mut rr) = (Vec::new(), Vec::new(), Vec::new());
     let mut evaluated = 0;
+    let mut not_searched = 0;
+    let mut ndcg_searched = Vec::new();
     for (qid, text) in &queries {
         let Some(judged) = qrels.get(qid) else {
             continue;
         };
-        let query = Query::build(text, &retrieval.synonyms, &index, retrieval.expansion);
-        let mut results = rank_documents(&index, &library, &query, retrieval, 100);
+        // Through the screen, as a member's question goes: what it does not let be searched
+        // (a crisis reading) ranks nothing.
+        let screened = safety.screen(text);
+        let searched = screened.question().is_some();
+        let mut results: Vec<Ranked> = match screened.question() {
+            Some(question) => retrieval
+                .rank_documents(&index, &library, question, 100)
+                .into_iter()
+                .map(|(doc, score)| Ranked {
+                    doc: library.documents[doc].id.clone(),
+                    score,
+                })
+                .collect(),
+            None => {
+                not_searched += 1;
+                Vec::new()
+            }
+        };
         metrics::trec_order(&mut results);
         if let Some(w) = run_file.as_mut() {
             for (rank, r) in results.iter().enumerate() {
                 writeln!(w, "{qid} Q0 {} {} {:.6} lantern", r.doc, rank + 1, r.score)?;
             }
         }
-        ndcg.push(metrics::ndcg_at(&results, judged, 10));
+        let n = metrics::ndcg_at(&results, judged, 10);
+        if searched {
+            ndcg_searched.push(n);
+        }
+        ndcg.push(n);
         recall.push(metrics::recall_at(&results, judged, 100));
         rr.push(metrics::reciprocal_rank_at(&results, judged, 10));
         evaluated += usize::from(judged.values().any(|&g| g > 0));
@@ -212,39 +248,12 @@ pub fn evaluate(options: &BeirOptions, retrieval: &Retrieval) -> anyhow::Result<
         documents: library.documents.len(),
         passages: library.passages.len(),
         queries: evaluated,
+        not_searched,
         ndcg10: metrics::mean(ndcg),
+        ndcg10_searched: metrics::mean(ndcg_searched),
         recall100: metrics::mean(recall),
         mrr10: metrics::mean(rr),
         index_time,
         search_time: started.elapsed(),
     })
-}
-
-/// Documents ranked by their best passage's score, best first, at most `limit`.
-pub fn rank_documents(
-    index: &SearchIndex,
-    library: &Library,
-    query: &Query,
-    retrieval: &Retrieval,
-    limit: usize,
-) -> Vec<Ranked> {
-    let Some(scored) = index.score_all(query, &retrieval.scoring) else {
-        return Vec::new();
-    };
-    let mut best: HashMap<usize, f32> = HashMap::new();
-    for hit in &scored.hits {
-        let doc = library.passages[hit.passage].doc;
-        let e = best.entry(doc).or_insert(0.0);
-        *e = e.max(hit.score);
-    }
-    let mut ranked: Vec<(usize, f32)> = best.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    ranked.truncate(limit);
-    ranked
-        .into_iter()
-        .map(|(doc, score)| Ranked {
-            doc: library.documents[doc].id.clone(),
-            score,
-        })
-        .collect()
 }

@@ -138,6 +138,9 @@ pub struct Report {
     pub confusion: BTreeMap<(Label, Label), usize>,
     /// One line per miss.
     pub misses: Vec<String>,
+    /// The answerability evidence of each answer and no-match case, as JSON lines (see
+    /// `answerable::trial_json`).
+    pub trials: Vec<String>,
 }
 
 impl Report {
@@ -372,18 +375,25 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
             Screened::Topic(_) => Label::Topic,
             Screened::HarmReduction(_) => Label::HarmReduction,
             Screened::Empty => Label::NoMatch,
-            Screened::Ordinary(_) => match &retrieved {
-                Some(found) if engine.retrieval.is_relevant(found) => Label::Answer,
-                _ => Label::NoMatch,
-            },
+            // The decision on what `ask` retrieves (its number of results), as members get it.
+            Screened::Ordinary(q) => {
+                let asked = engine.retrieve(q, engine.retrieval.results.max(1));
+                if engine.retrieval.is_relevant(&asked, &engine.library) {
+                    Label::Answer
+                } else {
+                    Label::NoMatch
+                }
+            }
         };
         *r.confusion.entry((case.expect, label)).or_default() += 1;
         if case.expect.accepts(label) {
             r.labels_right += 1;
         } else {
-            let coverage = retrieved.as_ref().map_or(0.0, |f| f.coverage);
+            let coverage = retrieved.as_ref().map_or(0.0, |f| {
+                crate::retrieval::answerability(&crate::retrieval::Evidence::of(f, &engine.library))
+            });
             r.misses.push(format!(
-                "{:?}: expected {}, got {} (coverage {coverage:.2}){}",
+                "{:?}: expected {}, got {} (answerability {coverage:.2}){}",
                 case.q,
                 case.expect.name(),
                 label.name(),
@@ -426,6 +436,25 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
                     rank.map_or("none in top 10".to_string(), |i| (i + 1).to_string()),
                 ));
             }
+        }
+        // The answerability decision's evidence for what `ask` retrieves, with whether a
+        // good passage would be quoted (`lantern eval --trials`, for fitting its weights).
+        if let Some(q) = question
+            && matches!(case.expect, Label::Answer | Label::NoMatch)
+        {
+            let asked = engine.retrieve(q, engine.retrieval.results.max(1));
+            let evidence: Vec<String> = case.evidence.iter().map(|e| evidence_form(e)).collect();
+            let good = case.expect == Label::Answer
+                && engine.retrieval.quotable(&asked).any(|h| {
+                    let passage = &engine.library.passages[h.passage];
+                    let text = evidence_form(engine.library.passage_text(passage));
+                    evidence.iter().any(|e| text.contains(e.as_str()))
+                });
+            r.trials.push(crate::eval::answerable::trial_json(
+                good,
+                &crate::retrieval::Evidence::of(&asked, &engine.library),
+                None,
+            ));
         }
         let reply = engine.ask(&case.q, ctx);
         let disclaimer = render::neutralise_mentions(reply.disclaimer().text());

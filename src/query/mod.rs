@@ -3,225 +3,15 @@
 //! be a syntax error. Question words are dropped, synonyms and acronyms expand, and words the
 //! library lacks are corrected to the closest word it has.
 
+use crate::focus::Focus;
 use crate::spelling::Correction;
 use crate::synonyms::Synonyms;
 use crate::text::{self, Stemmer};
 
-/// Words that carry no topic in a question. Compared with the folded word as typed.
-pub const STOPWORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "actually",
-    "after",
-    "again",
-    "against",
-    "all",
-    "also",
-    "am",
-    "an",
-    "and",
-    "any",
-    "anyone",
-    "are",
-    "aren't",
-    "as",
-    "at",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "between",
-    "both",
-    "but",
-    "by",
-    "can",
-    "can't",
-    "cannot",
-    "cant",
-    "could",
-    "couldn't",
-    "did",
-    "didn't",
-    "do",
-    "does",
-    "doesn't",
-    "doing",
-    "don't",
-    "dont",
-    "down",
-    "during",
-    "each",
-    "eg",
-    "else",
-    "even",
-    "ever",
-    "exactly",
-    "explain",
-    "few",
-    "for",
-    "from",
-    "further",
-    "get",
-    "gets",
-    "getting",
-    "got",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "hello",
-    "her",
-    "here",
-    "hers",
-    "herself",
-    "hey",
-    "hi",
-    "him",
-    "himself",
-    "his",
-    "how",
-    "i",
-    "i'd",
-    "i'm",
-    "i've",
-    "ie",
-    "if",
-    "im",
-    "in",
-    "into",
-    "is",
-    "isn't",
-    "it",
-    "it's",
-    "its",
-    "itself",
-    "just",
-    "know",
-    "lantern",
-    "let",
-    "like",
-    "me",
-    "mean",
-    "means",
-    "meant",
-    "more",
-    "most",
-    "much",
-    "my",
-    "myself",
-    "no",
-    "nor",
-    "not",
-    "now",
-    "of",
-    "off",
-    "ok",
-    "okay",
-    "on",
-    "once",
-    "only",
-    "or",
-    "other",
-    "our",
-    "ours",
-    "ourselves",
-    "out",
-    "over",
-    "own",
-    "please",
-    "pls",
-    "really",
-    "same",
-    "say",
-    "says",
-    "she",
-    "should",
-    "so",
-    "some",
-    "someone",
-    "something",
-    "such",
-    "tell",
-    "than",
-    "thank",
-    "thanks",
-    "that",
-    "that's",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "themselves",
-    "then",
-    "there",
-    "there's",
-    "these",
-    "they",
-    "thing",
-    "things",
-    "this",
-    "those",
-    "through",
-    "to",
-    "too",
-    "under",
-    "until",
-    "up",
-    "very",
-    "want",
-    "was",
-    "we",
-    "were",
-    "what",
-    "what's",
-    "whats",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "whom",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "yourselves",
-];
+mod words;
 
-fn is_stopword(folded: &str) -> bool {
-    STOPWORDS.binary_search(&folded).is_ok()
-}
-
-/// Words that ask how two things relate ("how are trauma and addiction connected?"). They are
-/// searched for at a low weight and do not count towards relevance: the things related are the
-/// topic, and a passage about both answers the question whatever word it uses for the link.
-pub const RELATION_WORDS: &[&str] = &[
-    "associated",
-    "association",
-    "connect",
-    "connected",
-    "connection",
-    "connections",
-    "link",
-    "linked",
-    "links",
-    "relate",
-    "related",
-    "relation",
-    "relationship",
-    "relationships",
-];
-
-/// Weight of a relation word.
-const RELATION_WEIGHT: f32 = 0.3;
+use words::{RELATION_WEIGHT, is_stopword};
+pub use words::{RELATION_WORDS, STOPWORDS};
 
 /// What the query builder needs to know about the library's terms.
 pub trait Lexicon {
@@ -273,6 +63,11 @@ pub struct Concept {
     /// How much it counts towards coverage relative to other concepts (rarer words count more;
     /// set by retrieval from the library's statistics, 1 until then).
     pub weight: f32,
+    /// How much the part of the message it came from asks the question (see
+    /// [`crate::focus`]): 1 for a question sentence, less for narrative.
+    pub importance: f32,
+    /// The words as typed (folded), for showing the focus.
+    pub label: String,
 }
 
 /// A question as weighted index terms.
@@ -305,29 +100,63 @@ impl Default for Expansion {
 }
 
 impl Query {
-    /// Builds the query for `text`. Never fails: text without topic words gives an empty query.
+    /// Builds the query for `text`, read whole and evenly. Never fails: text without topic
+    /// words gives an empty query.
     pub fn build(
         text: &str,
         synonyms: &Synonyms,
         lexicon: &dyn Lexicon,
         expansion: Expansion,
     ) -> Query {
+        Query::build_focused(text, &Focus::whole(text), synonyms, lexicon, expansion)
+    }
+
+    /// Builds the query for the parts of `text` that `focus` keeps: each part's words weigh as
+    /// much as the part does (a term or concept found in several parts keeps its largest
+    /// weight).
+    pub fn build_focused(
+        text: &str,
+        focus: &Focus,
+        synonyms: &Synonyms,
+        lexicon: &dyn Lexicon,
+        expansion: Expansion,
+    ) -> Query {
         let stemmer = Stemmer::default();
-        let words: Vec<(String, String)> = text::words(text)
-            .filter(|w| w.raw.len() <= text::MAX_WORD_BYTES)
-            .map(|w| (text::fold_word(w.raw).into_owned(), stemmer.term(w.raw)))
-            .collect();
-        let terms_only: Vec<&str> = words.iter().map(|(_, t)| t.as_str()).collect();
         let mut q = Query::default();
+        for part in &focus.parts {
+            let words: Vec<(String, String)> = text::words(&text[part.range.clone()])
+                .filter(|w| w.raw.len() <= text::MAX_WORD_BYTES)
+                .map(|w| (text::fold_word(w.raw).into_owned(), stemmer.term(w.raw)))
+                .collect();
+            q.add_part(&words, part.weight, synonyms, lexicon, expansion);
+        }
+        q
+    }
+
+    fn add_part(
+        &mut self,
+        words: &[(String, String)],
+        importance: f32,
+        synonyms: &Synonyms,
+        lexicon: &dyn Lexicon,
+        expansion: Expansion,
+    ) {
+        let q = self;
+        let terms_only: Vec<&str> = words.iter().map(|(_, t)| t.as_str()).collect();
         let topic: Vec<&str> = words
             .iter()
             .map(|(f, _)| f.as_str())
             .filter(|f| !is_stopword(f))
             .collect();
-        q.pairs = topic
-            .windows(2)
-            .map(|w| (w[0].to_string(), w[1].to_string()))
-            .collect();
+        for w in topic.windows(2) {
+            let pair = (w[0].to_string(), w[1].to_string());
+            if !q.pairs.contains(&pair) {
+                q.pairs.push(pair);
+            }
+        }
+        let add = |q: &mut Query, term: &str, weight: f32, origin: Origin| {
+            q.add(term, weight * importance, origin)
+        };
         let mut i = 0;
         while i < words.len() {
             if let Some(m) = synonyms.longest_match(&terms_only[i..]) {
@@ -336,7 +165,7 @@ impl Query {
                     .matched
                     .iter()
                     .filter(|t| !(m.len > 1 && is_stopword(t)))
-                    .map(|t| q.add(t, 1.0, Origin::Typed))
+                    .map(|t| add(q, t, 1.0, Origin::Typed))
                     .collect();
                 alternatives.push(typed);
                 for other in &m.others {
@@ -348,11 +177,16 @@ impl Query {
                     let words: Vec<usize> = other
                         .iter()
                         .filter(|t| !is_stopword(t))
-                        .map(|t| q.add(t, w, Origin::Synonym))
+                        .map(|t| add(q, t, w, Origin::Synonym))
                         .collect();
                     alternatives.push(words);
                 }
-                q.push_concept(alternatives, 1.0);
+                let label = words[i..i + m.len]
+                    .iter()
+                    .map(|(f, _)| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                q.push_concept(alternatives, 1.0, importance, label);
                 i += m.len;
                 continue;
             }
@@ -362,16 +196,16 @@ impl Query {
                 continue;
             }
             if RELATION_WORDS.binary_search(&folded.as_str()).is_ok() {
-                let id = q.add(term, RELATION_WEIGHT, Origin::Typed);
-                q.push_concept(vec![vec![id]], 0.0);
-                if let Some(c) = q.concepts.last_mut() {
+                let id = add(q, term, RELATION_WEIGHT, Origin::Typed);
+                q.push_concept(vec![vec![id]], 0.0, importance, folded.clone());
+                if let Some(c) = q.concepts.iter_mut().find(|c| c.terms == [id]) {
                     c.counts = false;
                 }
                 continue;
             }
             if lexicon.contains(term) || expansion.correction <= 0.0 {
-                let id = q.add(term, 1.0, Origin::Typed);
-                q.push_concept(vec![vec![id]], 1.0);
+                let id = add(q, term, 1.0, Origin::Typed);
+                q.push_concept(vec![vec![id]], 1.0, importance, folded.clone());
                 continue;
             }
             let correction = lexicon.correct(term).or_else(|| lexicon.correct(folded));
@@ -382,17 +216,66 @@ impl Query {
                     } else {
                         expansion.correction * 0.8
                     };
-                    let typed = q.add(term, 1.0, Origin::Typed);
-                    let fixed = q.add(&c.term, w, Origin::Corrected);
-                    q.push_concept(vec![vec![typed], vec![fixed]], w);
+                    let typed = add(q, term, 1.0, Origin::Typed);
+                    let fixed = add(q, &c.term, w, Origin::Corrected);
+                    q.push_concept(
+                        vec![vec![typed], vec![fixed]],
+                        w,
+                        importance,
+                        folded.clone(),
+                    );
                 }
                 None => {
-                    let id = q.add(term, 1.0, Origin::Typed);
-                    q.push_concept(vec![vec![id]], 1.0);
+                    let id = add(q, term, 1.0, Origin::Typed);
+                    q.push_concept(vec![vec![id]], 1.0, importance, folded.clone());
                 }
             }
         }
-        q
+    }
+
+    /// Keeps the `n` concepts that matter most (importance times weight; the earlier first on a
+    /// tie), in question order, and only the terms they use.
+    pub fn keep_most_important(&mut self, n: usize) {
+        if self.concepts.len() <= n {
+            return;
+        }
+        let mut order: Vec<usize> = (0..self.concepts.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (ca, cb) = (&self.concepts[a], &self.concepts[b]);
+            (cb.importance * cb.weight)
+                .total_cmp(&(ca.importance * ca.weight))
+                .then(a.cmp(&b))
+        });
+        let mut keep = vec![false; self.concepts.len()];
+        for &i in order.iter().take(n) {
+            keep[i] = true;
+        }
+        let mut kept = keep.iter();
+        self.concepts
+            .retain(|_| *kept.next().expect("one flag per concept"));
+        let mut new_index = vec![usize::MAX; self.terms.len()];
+        let mut terms = Vec::new();
+        for c in &mut self.concepts {
+            for t in c
+                .terms
+                .iter_mut()
+                .chain(c.alternatives.iter_mut().flatten())
+            {
+                if new_index[*t] == usize::MAX {
+                    new_index[*t] = terms.len();
+                    terms.push(self.terms[*t].clone());
+                }
+                *t = new_index[*t];
+            }
+        }
+        self.terms = terms;
+    }
+
+    /// The focus as a member would read it: each concept's words, what matters most first.
+    pub fn focus_words(&self) -> Vec<String> {
+        let mut order: Vec<&Concept> = self.concepts.iter().filter(|c| c.counts).collect();
+        order.sort_by(|a, b| (b.importance * b.weight).total_cmp(&(a.importance * a.weight)));
+        order.into_iter().map(|c| c.label.clone()).collect()
     }
 
     /// Whether nothing in the question can be searched for.
@@ -418,7 +301,13 @@ impl Query {
         self.terms.len() - 1
     }
 
-    fn push_concept(&mut self, mut alternatives: Vec<Vec<usize>>, confidence: f32) {
+    fn push_concept(
+        &mut self,
+        mut alternatives: Vec<Vec<usize>>,
+        confidence: f32,
+        importance: f32,
+        label: String,
+    ) {
         alternatives.retain(|a| !a.is_empty());
         let mut terms: Vec<usize> = alternatives.iter().flatten().copied().collect();
         terms.sort_unstable();
@@ -428,6 +317,7 @@ impl Query {
         }
         if let Some(existing) = self.concepts.iter_mut().find(|c| c.terms == terms) {
             existing.confidence = existing.confidence.max(confidence);
+            existing.importance = existing.importance.max(importance);
             return;
         }
         self.concepts.push(Concept {
@@ -436,6 +326,8 @@ impl Query {
             confidence,
             counts: true,
             weight: 1.0,
+            importance,
+            label,
         });
     }
 }
@@ -547,6 +439,41 @@ mod tests {
         assert_eq!(weight_of("opioid"), Some((0.8, Origin::Corrected)), "{t:?}");
         assert_eq!(q.concepts.len(), 2);
         assert!(q.concepts.iter().all(|c| c.confidence < 1.0));
+    }
+
+    #[test]
+    fn a_long_story_keeps_the_question_s_concepts_not_the_first_ones() {
+        let text = "my veteran uncle post stress traumatic disorder veteran. post traumatic stress. why opioids?";
+        let focus = crate::focus::Focus {
+            parts: vec![
+                crate::focus::Part {
+                    range: 0..text.find("why").unwrap(),
+                    weight: 0.4,
+                },
+                crate::focus::Part {
+                    range: text.find("why").unwrap()..text.len(),
+                    weight: 1.0,
+                },
+            ],
+        };
+        let mut q = Query::build_focused(
+            text,
+            &focus,
+            &Synonyms::default(),
+            &lexicon(),
+            Expansion::default(),
+        );
+        let opioid = q.concepts.iter().find(|c| c.label == "opioids").unwrap();
+        assert_eq!(opioid.importance, 1.0);
+        let story = q.concepts.iter().find(|c| c.label == "veteran").unwrap();
+        assert_eq!(story.importance, 0.4);
+        assert!(terms(&q).contains(&("veteran", 0.4, Origin::Typed)));
+        q.keep_most_important(1);
+        assert_eq!(q.concepts.len(), 1);
+        assert_eq!(q.concepts[0].label, "opioids");
+        assert_eq!(terms(&q), vec![("opioid", 1.0, Origin::Typed)]);
+        assert_eq!(q.concepts[0].terms, vec![0]);
+        assert_eq!(q.focus_words(), vec!["opioids".to_string()]);
     }
 
     #[test]

@@ -120,6 +120,20 @@ pub enum Screened {
     Empty,
 }
 
+impl Screened {
+    /// The searchable question, whatever the verdict allows to be searched (none for a danger
+    /// or an empty message).
+    pub fn question(&self) -> Option<&Question> {
+        match self {
+            Screened::Topic(q)
+            | Screened::HarmReduction(q)
+            | Screened::MedicalAdvice(q, _)
+            | Screened::Ordinary(q) => Some(q),
+            Screened::Crisis(_) | Screened::Empty => None,
+        }
+    }
+}
+
 /// A crisis reply in another language (the project's own words, in `safety.toml`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

@@ -74,6 +74,32 @@ fn json_output_has_kind_passages_and_rendered_text() {
         "best first: {scores:?}"
     );
     assert!(v["rendered"].as_str().unwrap().contains(DISCLAIMER_START));
+    assert_eq!(v["focus"], serde_json::json!(["emdr"]));
+}
+
+#[test]
+fn the_focus_of_a_long_message_is_its_question() {
+    let o = lantern(&[
+        "ask",
+        "--json",
+        "Customer Service Request\nHello, I have been in recovery for two years and my sponsor moved away in the spring, so the meetings feel different now and I am a bit lost. My question: what is EMDR?\nThanks so much, Sam",
+    ]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let focus: Vec<&str> = v["focus"]
+        .as_array()
+        .expect("focus")
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(focus.first(), Some(&"emdr"), "{focus:?}");
+    for boilerplate in ["customer", "service", "request", "hello", "thanks", "sam"] {
+        assert!(!focus.contains(&boilerplate), "{focus:?}");
+    }
+    assert!(
+        focus.contains(&"sponsor"),
+        "the story still counts: {focus:?}"
+    );
 }
 
 #[test]

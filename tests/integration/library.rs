@@ -159,3 +159,70 @@ fn the_same_text_in_two_documents_is_quoted_once() {
     }
     assert!(answered >= 2, "the questions are answered from the copies");
 }
+
+/// The project's own questions about the shipped library (eval/library-dev.toml, written for the
+/// answerability decision; eval/library-blind.toml is only measured): most are answered with a
+/// good passage, and no more than one answer in five is wrong.
+#[test]
+fn the_answerability_decision_answers_the_library_questions() {
+    let path = super::common::root().join("eval/library-dev.toml");
+    let cases = cases::load(&path).expect("cases load");
+    let e = engine();
+    let report = cases::run(e, &cases, &e.default_context());
+    let text = report.to_text();
+    let answered: Vec<serde_json::Value> = report
+        .trials
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .filter(|t: &serde_json::Value| {
+            lantern::retrieval::answerability(&evidence(&t["present"]))
+                >= e.retrieval.min_answerability
+        })
+        .collect();
+    let right = answered.iter().filter(|t| t["right"] == true).count();
+    assert!(right >= 40, "{right} right of {}: {text}", answered.len());
+    assert!(
+        (answered.len() - right) * 5 <= answered.len(),
+        "{right} right of {}: {text}",
+        answered.len()
+    );
+    assert!(report.recall_at_3() >= 0.9, "{text}");
+}
+
+fn evidence(v: &serde_json::Value) -> lantern::retrieval::Evidence {
+    let f = |k: &str| v[k].as_f64().unwrap() as f32;
+    lantern::retrieval::Evidence {
+        coverage: f("coverage"),
+        key_coverage: f("key_coverage"),
+        quote_coverage: f("quote_coverage"),
+        strength: f("strength"),
+        margin: f("margin"),
+        agreement: f("agreement"),
+    }
+}
+
+/// `eval --beir` and `ask` rank through one path: the documents ranked for a question start
+/// with the documents of the passages `ask` finds, in the same order.
+#[test]
+fn evaluation_and_ask_rank_the_same_way() {
+    let e = engine();
+    for q in [
+        "what are endogenous opioids",
+        "how are trauma and opioid addiction connected?",
+        "hey all, long time lurker. my brother came back from his second tour and he zones out at dinner like he isn't there. a friend said it might be dissociation. what is dissociation and why does it happen after trauma?",
+    ] {
+        let lantern::safety::Screened::Ordinary(question) = e.screen(q) else {
+            panic!("{q} is an ordinary question");
+        };
+        let passages = e.retrieve(&question, 1);
+        let docs = e
+            .retrieval
+            .rank_documents(&e.index, &e.library, &question, 5);
+        let first = passages.hits.first().expect("found");
+        assert_eq!(
+            docs.first().map(|d| d.0),
+            Some(e.library.passages[first.passage].doc),
+            "{q}"
+        );
+    }
+}
