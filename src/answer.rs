@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::corpus::{Analysis, Library, Passage, SentenceSpan, hash_str};
+use crate::corpus::{Analysis, Library, Passage, SentenceSpan, hash_str, surface_hash};
 use crate::index::Hit;
 use crate::query::{Query, QueryTerm};
 use crate::reply::{Block, Citation, Disclaimer, Excerpt, Kind, LineEntry, Reply};
@@ -34,7 +34,7 @@ pub fn citation(library: &Library, passage: &Passage) -> Citation {
 #[derive(Debug, Clone, Default)]
 pub struct Focus {
     terms: HashMap<u64, FocusTerm>,
-    pairs: Vec<(u64, u64)>,
+    pairs: Vec<(u32, u32)>,
 }
 
 /// One question term.
@@ -63,25 +63,26 @@ impl Focus {
         let pairs = query
             .pairs
             .iter()
-            .map(|(a, b)| (hash_str(a), hash_str(b)))
+            .map(|(a, b)| (surface_hash(a), surface_hash(b)))
             .collect();
         Focus { terms, pairs }
     }
 
     /// Share of the question's consecutive topic words that appear together (adjacent, or one
-    /// word apart) in the passage, exactly as typed. 0 for one-word questions.
-    pub fn phrase_share(&self, analysis: &Analysis) -> f32 {
+    /// word apart) in a passage's words ([`Library::surfaces`]), exactly as typed. 0 for
+    /// one-word questions.
+    pub fn phrase_share(&self, words: &[u32]) -> f32 {
         if self.pairs.is_empty() {
             return 0.0;
         }
-        let words = &analysis.words;
         let found = self
             .pairs
             .iter()
             .filter(|&&(a, b)| {
-                words.iter().enumerate().any(|(i, w)| {
-                    w.surface == a && words[i + 1..].iter().take(2).any(|n| n.surface == b)
-                })
+                words
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &w)| w == a && words[i + 1..].iter().take(2).any(|&n| n == b))
             })
             .count();
         found as f32 / self.pairs.len() as f32

@@ -133,6 +133,10 @@ pub struct Library {
     pub passages: Vec<Passage>,
     /// Sentences and words of each passage, computed on first use (passages never change).
     analyses: Vec<OnceLock<Analysis>>,
+    /// Each passage's folded words, hashed to 32 bits, computed on first use: all that exact
+    /// phrase matching needs, at a sixth of an analysis's memory (ranking touches many passages
+    /// of a large library; quoting only a few).
+    surfaces: Vec<OnceLock<Box<[u32]>>>,
 }
 
 /// A word of a passage, hashed: cheap to compare with a question's words.
@@ -171,6 +175,11 @@ pub struct Analysis {
     pub sentences: Vec<SentenceSpan>,
     /// Words in text order.
     pub words: Vec<WordToken>,
+}
+
+/// A folded word's hash as [`Library::surfaces`] keeps it.
+pub fn surface_hash(folded: &str) -> u32 {
+    hash_str(folded) as u32
 }
 
 /// FNV-1a hash of a string (stable).
@@ -220,10 +229,12 @@ impl Library {
             split_document(i, doc, chunking, &mut passages);
         }
         let analyses = (0..passages.len()).map(|_| OnceLock::new()).collect();
+        let surfaces = (0..passages.len()).map(|_| OnceLock::new()).collect();
         Library {
             documents,
             passages,
             analyses,
+            surfaces,
         }
     }
 
@@ -232,6 +243,21 @@ impl Library {
         self.analyses[i].get_or_init(|| {
             let p = &self.passages[i];
             analyse(&self.documents[p.doc], p)
+        })
+    }
+
+    /// The folded words of passage `i`'s quotable text as 32-bit hashes ([`surface_hash`]), in
+    /// text order (computed once, then kept).
+    pub fn surfaces(&self, i: usize) -> &[u32] {
+        self.surfaces[i].get_or_init(|| {
+            let p = &self.passages[i];
+            let body = &self.documents[p.doc].body;
+            p.units
+                .iter()
+                .flat_map(|u| text::words(&body[u.range.clone()]))
+                .filter(|w| w.raw.len() <= text::MAX_WORD_BYTES)
+                .map(|w| surface_hash(&text::fold_word(w.raw)))
+                .collect()
         })
     }
 

@@ -361,6 +361,35 @@ impl SearchIndex {
             bases.push(total);
             total += s.max_doc() as usize;
         }
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.score_into(query, scoring, segments, &bases, total, scratch)
+        })
+    }
+
+    /// [`SearchIndex::score_all`] over per-thread scratch arrays that are sized once and left
+    /// zeroed after each query (only the entries a query touched are reset), so a query
+    /// allocates nothing in proportion to the library.
+    fn score_into(
+        &self,
+        query: &Query,
+        scoring: &Scoring,
+        segments: &[tantivy::SegmentReader],
+        bases: &[usize],
+        total: usize,
+        scratch: &mut Scratch,
+    ) -> Option<Scored> {
+        scratch.fit(total);
+        let Scratch {
+            scores,
+            matched,
+            tf,
+            state,
+            seen,
+            touched,
+            any,
+        } = scratch;
+        touched.clear();
+        any.clear();
         let weights = [scoring.title_weight, scoring.heading_weight, 1.0];
         let bs = [0.0, 0.0, scoring.b];
         // Per field, the BM25 length-normalisation divisor for each of tantivy's 256 norm codes.
@@ -372,14 +401,6 @@ impl SearchIndex {
                 })
             })
             .collect();
-        let mut scores = vec![0f32; total];
-        let mut matched = vec![0u64; total];
-        let mut tf = vec![0f32; total];
-        // 1: touched by this concept; 2: its body contains the concept.
-        let mut state = vec![0u8; total];
-        let mut seen = vec![false; total];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut any: Vec<u32> = Vec::new();
         for concept in &query.concepts {
             touched.clear();
             for &ti in &concept.terms {
@@ -434,7 +455,7 @@ impl SearchIndex {
                 touched.len()
             };
             let idf = self.idf(df as u32);
-            for &g in &touched {
+            for &g in touched.iter() {
                 let g = g as usize;
                 let t = tf[g];
                 if !seen[g] {
@@ -446,14 +467,11 @@ impl SearchIndex {
                 state[g] = 0;
             }
         }
-        any.retain(|&g| scores[g as usize] > 0.0);
-        if any.is_empty() {
-            return None;
-        }
-        let hits = any
-            .into_iter()
+        let hits: Vec<Hit> = any
+            .iter()
+            .map(|&g| g as usize)
+            .filter(|&g| scores[g] > 0.0)
             .map(|g| {
-                let g = g as usize;
                 let s = bases.partition_point(|&b| b <= g) - 1;
                 Hit {
                     passage: self.ords[s][g - bases[s]] as usize,
@@ -462,6 +480,15 @@ impl SearchIndex {
                 }
             })
             .collect();
+        for &g in any.iter() {
+            let g = g as usize;
+            scores[g] = 0.0;
+            matched[g] = 0;
+            seen[g] = false;
+        }
+        if hits.is_empty() {
+            return None;
+        }
         Some(Scored { hits })
     }
 
@@ -500,6 +527,36 @@ impl SearchIndex {
     pub fn tantivy(&self) -> &Index {
         &self.index
     }
+}
+
+/// Per-thread arrays for scoring, one entry per passage; zero between queries.
+#[derive(Default)]
+struct Scratch {
+    scores: Vec<f32>,
+    matched: Vec<u64>,
+    tf: Vec<f32>,
+    /// 1: touched by the current concept; 2: its body contains the concept.
+    state: Vec<u8>,
+    seen: Vec<bool>,
+    touched: Vec<u32>,
+    any: Vec<u32>,
+}
+
+impl Scratch {
+    /// At least `n` entries each (new entries zero).
+    fn fit(&mut self, n: usize) {
+        if self.scores.len() < n {
+            self.scores.resize(n, 0.0);
+            self.matched.resize(n, 0);
+            self.tf.resize(n, 0.0);
+            self.state.resize(n, 0);
+            self.seen.resize(n, false);
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 /// Every matching passage with its score, in no particular order.

@@ -211,7 +211,7 @@ impl Retrieval {
         let tail_top = hits.get(head).map(|h| h.score);
         for h in &mut hits[..head] {
             let own = COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage(query, h);
-            let phrase = 1.0 + PHRASE_BONUS * focus.phrase_share(library.analysis(h.passage));
+            let phrase = 1.0 + PHRASE_BONUS * focus.phrase_share(library.surfaces(h.passage));
             h.score *= own * phrase;
         }
         let order = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage));
