@@ -162,7 +162,7 @@ fn the_same_text_in_two_documents_is_quoted_once() {
 
 /// The project's own questions about the shipped library (eval/library-dev.toml, written for the
 /// answerability decision; eval/library-blind.toml is only measured): most are answered with a
-/// good passage, and no more than one answer in five is wrong.
+/// good passage, and fewer than three answers in ten are wrong.
 #[test]
 fn the_answerability_decision_answers_the_library_questions() {
     let path = super::common::root().join("eval/library-dev.toml");
@@ -180,9 +180,9 @@ fn the_answerability_decision_answers_the_library_questions() {
         })
         .collect();
     let right = answered.iter().filter(|t| t["right"] == true).count();
-    assert!(right >= 40, "{right} right of {}: {text}", answered.len());
+    assert!(right >= 45, "{right} right of {}: {text}", answered.len());
     assert!(
-        (answered.len() - right) * 5 <= answered.len(),
+        (answered.len() - right) * 10 < answered.len() * 3,
         "{right} right of {}: {text}",
         answered.len()
     );
