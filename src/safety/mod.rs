@@ -399,6 +399,10 @@ impl SafetyRules {
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
+            defining: ["info_question", "definition_question"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
         };
         let signals = rules::signals(&rules, &special);
         Ok(SafetyRules {

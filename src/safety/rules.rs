@@ -113,6 +113,9 @@ pub struct Special {
     /// Classes that only give context (drug names for overdose signs): they do not make a
     /// question about words carry danger.
     pub context_only: Vec<ClassId>,
+    /// Openings that ask what something is ("what is", "what does ... mean"): right before a
+    /// danger word, with nobody named, they ask about it ("what is self-harm?").
+    pub defining: Vec<ClassId>,
 }
 
 /// What fired.
@@ -168,6 +171,14 @@ pub fn evaluate(
         end: all.len(),
     }];
     let whole_sets = [present(&all)];
+    // Sentences holding a word that carries danger on its own: a question about what a danger
+    // word is stays a question only when no other sentence carries one.
+    let mut signal_sentences: Vec<u32> = marks
+        .iter()
+        .filter(|m| signals.contains(m.class))
+        .map(|m| n.tokens[m.start].sentence)
+        .collect();
+    signal_sentences.dedup();
     let mut best: Option<(u8, Finding)> = None;
     for rule in rules {
         let (groups, sets): (&[std::ops::Range<usize>], &[ClassSet]) = if rule.message {
@@ -193,7 +204,15 @@ pub fn evaluate(
             {
                 continue;
             }
-            let Some(finding) = judge(rule, special, n, marks, &candidates, span) else {
+            let Some(finding) = judge(
+                rule,
+                special,
+                n,
+                marks,
+                &candidates,
+                span,
+                &signal_sentences,
+            ) else {
                 continue;
             };
             let rank = rank(&finding);
@@ -288,6 +307,7 @@ fn judge(
     marks: &[Mark],
     candidates: &[usize],
     span: (usize, usize),
+    signal_sentences: &[u32],
 ) -> Option<Finding> {
     let has = |class: ClassId| candidates.iter().any(|&i| marks[i].class == class);
     let mut finding = Finding {
@@ -338,7 +358,19 @@ fn judge(
             finding.outcome = Outcome::Topic;
         }
     }
-    if named.is_none() && rule.topic_if_asked && hypothetical {
+    // "what is self-harm?", "what does cutting mean": the question opens by naming the danger
+    // word itself (at most two words between), so it asks what it is. "what is the best way
+    // to…" leaves too much between.
+    let calm_elsewhere = signal_sentences.iter().all(|&s| s == sentence);
+    let defining = calm_elsewhere
+        && candidates.iter().any(|&i| {
+            let m = &marks[i];
+            special.defining.contains(&m.class)
+                && n.tokens[m.start].sentence == sentence
+                && ((m.start <= span.0 && span.1 <= m.end)
+                    || (m.end <= span.0 && span.0 - m.end <= 2))
+        });
+    if named.is_none() && rule.topic_if_asked && (hypothetical || defining) {
         finding.outcome = Outcome::Topic;
     }
     Some(finding)

@@ -79,6 +79,16 @@ fn screen_labels() {
             "crisis",
         ),
         ("what does \"end my life\" mean", "ordinary"),
+        // A question that opens by naming the danger word asks what it is; one that leaves room
+        // for a method, names the member, or has danger elsewhere does not.
+        ("what is self-harm?", "topic"),
+        ("What is (are) Self-harm ?", "topic"),
+        ("what is the best way to self harm", "crisis"),
+        ("what is self harm like, i started doing it last week", "crisis"),
+        (
+            "whats sewerslide mean. nvm i figured it out, thats exactly what im planning",
+            "crisis",
+        ),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
