@@ -55,7 +55,9 @@ impl Focus {
             .map(|t| {
                 let term = FocusTerm {
                     weight: term_weight(t),
-                    highlight: t.weight >= 0.6,
+                    // Typed words and corrections; not the words of expanded phrases (a
+                    // narrative's words weigh less, but were typed all the same).
+                    highlight: t.origin != crate::query::Origin::Synonym || t.weight >= 0.6,
                 };
                 (hash_str(&t.term), term)
             })

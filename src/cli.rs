@@ -487,7 +487,7 @@ fn eval(config: &Path, args: &EvalArgs) -> anyhow::Result<ExitCode> {
             }
             print!(
                 "{}",
-                crate::eval::answerable::to_text(&a, retrieval.min_coverage)
+                crate::eval::answerable::to_text(&a, retrieval.min_answerability)
             );
             return Ok(ExitCode::SUCCESS);
         }

@@ -265,6 +265,7 @@ impl Library {
     pub fn warm(&self) {
         for i in 0..self.passages.len() {
             self.analysis(i);
+            self.surfaces(i);
         }
     }
 

@@ -339,8 +339,7 @@ impl Engine {
         let mut quoted = std::collections::HashSet::new();
         Some(
             self.retrieval
-                .quotable(&retrieved)
-                .skip(skip)
+                .quotable(&retrieved, skip)
                 .filter(whole)
                 .filter_map(|h| answer::excerpt(&self.library, h, &retrieved.focus, voice))
                 .filter(|e| quoted.insert(e.quote.split_whitespace().collect::<Vec<_>>().join(" ")))

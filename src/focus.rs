@@ -144,6 +144,8 @@ const BOILERPLATE: &[&str] = &[
     "warm",
     "wishes",
     "with",
+    "you",
+    "your",
     "yours",
 ];
 
@@ -297,7 +299,15 @@ fn kind(sentence: &str) -> (Kind, usize) {
     if words.is_empty() || words.iter().all(|w| listed(BOILERPLATE, w)) {
         return (Kind::Boilerplate, skip);
     }
-    if listed(SIGN_OFFS, &words[0]) && words.len() <= 5 {
+    let asks = body.trim_end().ends_with('?')
+        || words.iter().any(|w| listed(INTERROGATIVES, w))
+        || REQUESTS.iter().any(|phrase| {
+            words
+                .windows(phrase.len())
+                .any(|w| w.iter().zip(phrase.iter()).all(|(a, b)| a == b))
+        });
+    // "Thanks, Mary", "Best regards": a short line that opens with a sign-off and asks nothing.
+    if listed(SIGN_OFFS, &words[0]) && words.len() <= 5 && !asks {
         return (Kind::Boilerplate, skip);
     }
     // A labelled subject line names the topic.
@@ -308,12 +318,12 @@ fn kind(sentence: &str) -> (Kind, usize) {
     if first.is_some_and(|w| listed(INTERROGATIVES, w)) {
         return (Kind::Question, skip);
     }
-    let asks = REQUESTS.iter().any(|phrase| {
+    let requests = REQUESTS.iter().any(|phrase| {
         words
             .windows(phrase.len())
             .any(|w| w.iter().zip(phrase.iter()).all(|(a, b)| a == b))
     });
-    if asks {
+    if requests {
         (Kind::Question, skip)
     } else {
         (Kind::Narrative, skip)
@@ -324,7 +334,9 @@ fn kind(sentence: &str) -> (Kind, usize) {
 /// line break without closing punctuation.
 fn is_subject_line(text: &str, s: &Range<usize>) -> bool {
     let line = &text[s.clone()];
-    text[s.end..].starts_with(['\n', '\r'])
+    text[s.end..]
+        .trim_start_matches([' ', '\t', '\r'])
+        .starts_with('\n')
         && !line.ends_with(['.', '?', '!', ',', ';', ':'])
         && text::words(line).count() <= 5
 }
@@ -442,6 +454,27 @@ mod tests {
         );
         assert!(p.iter().all(|(_, w)| *w == 1.0), "{p:?}");
         assert_eq!(p.len(), 3);
+    }
+
+    #[test]
+    fn a_short_question_after_a_sign_off_word_is_kept() {
+        let p = parts(
+            "My husband came back from deployment and won't talk about it.\nThanks, what is PTSD",
+        );
+        assert!(
+            p.iter().any(|(t, w)| t.contains("PTSD") && *w == 1.0),
+            "{p:?}"
+        );
+        let p = parts("Best drops for glaucoma?");
+        assert_eq!(p, vec![("Best drops for glaucoma?", 1.0)]);
+    }
+
+    #[test]
+    fn a_subject_line_may_end_in_spaces_or_a_carriage_return() {
+        let p = parts(
+            "Glaucoma drops \r\nmy father has used them for years and they sting a lot lately. what else can he do?",
+        );
+        assert_eq!(p.first(), Some(&("Glaucoma drops", 1.0)), "{p:?}");
     }
 
     #[test]

@@ -379,6 +379,11 @@ impl SearchIndex {
         scratch: &mut Scratch,
     ) -> Option<Scored> {
         scratch.fit(total);
+        // A query that did not finish (a panic caught by the runtime) left entries set: clear
+        // everything once rather than carry them into this query.
+        if std::mem::replace(&mut scratch.dirty, true) {
+            scratch.clear();
+        }
         let Scratch {
             scores,
             matched,
@@ -387,6 +392,7 @@ impl SearchIndex {
             seen,
             touched,
             any,
+            ..
         } = scratch;
         touched.clear();
         any.clear();
@@ -486,6 +492,7 @@ impl SearchIndex {
             matched[g] = 0;
             seen[g] = false;
         }
+        scratch.dirty = false;
         if hits.is_empty() {
             return None;
         }
@@ -540,9 +547,20 @@ struct Scratch {
     seen: Vec<bool>,
     touched: Vec<u32>,
     any: Vec<u32>,
+    /// Set while a query runs; still set on entry means the last one did not finish.
+    dirty: bool,
 }
 
 impl Scratch {
+    /// Every entry back to zero.
+    fn clear(&mut self) {
+        self.scores.fill(0.0);
+        self.matched.fill(0);
+        self.tf.fill(0.0);
+        self.state.fill(0);
+        self.seen.fill(false);
+    }
+
     /// At least `n` entries each (new entries zero).
     fn fit(&mut self, n: usize) {
         if self.scores.len() < n {

@@ -137,14 +137,24 @@ impl Retrieval {
         let query = self.query(index, question);
         let focus = Focus::new(&query, |t| t.rarity * t.weight);
         let depth = (limit * 4).max(RERANK_DEPTH);
-        let hits = self.ranked(index, library, &query, &focus, depth, depth, keep);
-        let hits = diversify(hits, library, limit);
+        let ranked = self.ranked(index, library, &query, &focus, RERANK_DEPTH, depth, keep);
+        // The best passage of another document, from the ranking itself (not from the passages
+        // kept for quoting, which depend on how many were asked for).
+        let runner_up = ranked.first().map_or(0.0, |best| {
+            let doc = library.passages[best.passage].doc;
+            ranked
+                .iter()
+                .find(|h| library.passages[h.passage].doc != doc)
+                .map_or(0.0, |h| h.score)
+        });
+        let hits = diversify(ranked, library, limit);
         let coverage = hits.first().map_or(0.0, |h| coverage(&query, h));
         Retrieved {
             query,
             hits,
             coverage,
             focus,
+            runner_up,
         }
     }
 
@@ -232,16 +242,22 @@ impl Retrieval {
             && answerability(&Evidence::of(retrieved, library)) >= self.min_answerability
     }
 
-    /// The passages that may be quoted for a question the decision found answerable: the best
-    /// one, and each further one that holds at least `min_coverage` of the key concepts (a
-    /// passage that only shares the question's common words is not quoted beside the answer).
-    pub fn quotable<'r>(&self, retrieved: &'r Retrieved) -> impl Iterator<Item = &'r Hit> + 'r {
+    /// The passages that may be quoted for a question the decision found answerable, after the
+    /// first `skip` ranked ones (already shown): the best one, and each further one that holds
+    /// at least `min_coverage` of the key concepts (a passage that only shares the question's
+    /// common words is not quoted beside the answer).
+    pub fn quotable<'r>(
+        &self,
+        retrieved: &'r Retrieved,
+        skip: usize,
+    ) -> impl Iterator<Item = &'r Hit> + 'r {
         let keys = key_concepts(&retrieved.query);
         let min = self.min_coverage;
         retrieved
             .hits
             .iter()
             .enumerate()
+            .skip(skip)
             .filter(move |(i, h)| *i == 0 || share(keys.iter().copied(), h) >= min)
             .map(|(_, h)| h)
     }
@@ -291,6 +307,8 @@ pub struct Retrieved {
     /// Share of the question's concepts (its topic words or phrases, weighted by rarity) that the
     /// best passage contains, a corrected typo counting for less. 0 when nothing was found.
     pub coverage: f32,
+    /// Score of the best passage from a document other than the best passage's (0 if none).
+    pub runner_up: f32,
 }
 
 /// Share of `query`'s concepts found in a hit's heading or body, each weighted by
@@ -363,12 +381,7 @@ impl Evidence {
         let keys = key_concepts(query);
         let key_share = |h: &Hit| share(keys.iter().copied(), h);
         let ideal: f32 = query.concepts.iter().map(|c| c.weight * c.weight).sum();
-        let best_doc = library.passages[best.passage].doc;
-        let next = retrieved
-            .hits
-            .iter()
-            .find(|h| library.passages[h.passage].doc != best_doc)
-            .map_or(0.0, |h| h.score);
+        let next = retrieved.runner_up;
         let others: Vec<f32> = retrieved.hits.iter().skip(1).map(key_share).collect();
         let quote_coverage = quote_share(library, best, &retrieved.focus, &keys, query);
         Evidence {

@@ -192,7 +192,7 @@ pub fn evaluate(
             // Right when the reply would quote a relevant document (any of the passages ask
             // quotes, as a member reads the reply).
             right: retrieval
-                .quotable(&present)
+                .quotable(&present, 0)
                 .any(|h| relevant.contains(&library.passages[h.passage].doc)),
             removed: Evidence::of(&removed, library),
         });

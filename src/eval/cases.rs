@@ -445,7 +445,7 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
             let asked = engine.retrieve(q, engine.retrieval.results.max(1));
             let evidence: Vec<String> = case.evidence.iter().map(|e| evidence_form(e)).collect();
             let good = case.expect == Label::Answer
-                && engine.retrieval.quotable(&asked).any(|h| {
+                && engine.retrieval.quotable(&asked, 0).any(|h| {
                     let passage = &engine.library.passages[h.passage];
                     let text = evidence_form(engine.library.passage_text(passage));
                     evidence.iter().any(|e| text.contains(e.as_str()))

@@ -234,11 +234,10 @@ impl Query {
     }
 
     /// Keeps the `n` concepts that matter most (importance times weight; the earlier first on a
-    /// tie), in question order, and only the terms they use.
+    /// tie), in question order, and only the terms they use, numbered from the most important
+    /// concept's: a passage records which of the first 64 terms it holds
+    /// ([`crate::index::Hit::matched`]), so those must be the ones that decide.
     pub fn keep_most_important(&mut self, n: usize) {
-        if self.concepts.len() <= n {
-            return;
-        }
         let mut order: Vec<usize> = (0..self.concepts.len()).collect();
         order.sort_by(|&a, &b| {
             let (ca, cb) = (&self.concepts[a], &self.concepts[b]);
@@ -246,27 +245,38 @@ impl Query {
                 .total_cmp(&(ca.importance * ca.weight))
                 .then(a.cmp(&b))
         });
+        order.truncate(n);
+        let mut new_index = vec![usize::MAX; self.terms.len()];
+        let mut terms = Vec::new();
+        for &c in &order {
+            let concept = &self.concepts[c];
+            for &t in concept
+                .terms
+                .iter()
+                .chain(concept.alternatives.iter().flatten())
+            {
+                if new_index[t] == usize::MAX {
+                    new_index[t] = terms.len();
+                    terms.push(self.terms[t].clone());
+                }
+            }
+        }
         let mut keep = vec![false; self.concepts.len()];
-        for &i in order.iter().take(n) {
-            keep[i] = true;
+        for &c in &order {
+            keep[c] = true;
         }
         let mut kept = keep.iter();
         self.concepts
             .retain(|_| *kept.next().expect("one flag per concept"));
-        let mut new_index = vec![usize::MAX; self.terms.len()];
-        let mut terms = Vec::new();
         for c in &mut self.concepts {
             for t in c
                 .terms
                 .iter_mut()
                 .chain(c.alternatives.iter_mut().flatten())
             {
-                if new_index[*t] == usize::MAX {
-                    new_index[*t] = terms.len();
-                    terms.push(self.terms[*t].clone());
-                }
                 *t = new_index[*t];
             }
+            c.terms.sort_unstable();
         }
         self.terms = terms;
     }
@@ -474,6 +484,40 @@ mod tests {
         assert_eq!(terms(&q), vec![("opioid", 1.0, Origin::Typed)]);
         assert_eq!(q.concepts[0].terms, vec![0]);
         assert_eq!(q.focus_words(), vec!["opioids".to_string()]);
+    }
+
+    #[test]
+    fn the_most_important_concept_s_terms_are_numbered_first() {
+        // Hit::matched records only the first 64 terms: a question after a long story must not
+        // land past them.
+        let story: String = (0..80).map(|i| format!("word{i} ")).collect();
+        let text = format!("{story}. why opioids?");
+        let at = text.find("why").unwrap();
+        let focus = crate::focus::Focus {
+            parts: vec![
+                crate::focus::Part {
+                    range: 0..at,
+                    weight: 0.4,
+                },
+                crate::focus::Part {
+                    range: at..text.len(),
+                    weight: 1.0,
+                },
+            ],
+        };
+        let mut q = Query::build_focused(
+            &text,
+            &focus,
+            &Synonyms::default(),
+            &lexicon(),
+            Expansion::default(),
+        );
+        assert!(q.concepts.len() > 64);
+        q.keep_most_important(32);
+        assert_eq!(q.concepts.len(), 32);
+        let opioid = q.concepts.iter().find(|c| c.label == "opioids").unwrap();
+        assert_eq!(opioid.terms, vec![0], "{:?}", q.terms);
+        assert_eq!(q.terms[0].term, "opioid");
     }
 
     #[test]

@@ -361,8 +361,12 @@ fn judge(
     // "what is self-harm?", "what does cutting mean": the question opens by naming the danger
     // word itself (at most two words between), so it asks what it is. "what is the best way
     // to…" leaves too much between.
+    // Only for a question (not an emergency's signs: "what is happening, he stopped breathing"
+    // stays an emergency), and only where no other sentence carries danger.
     let calm_elsewhere = signal_sentences.iter().all(|&s| s == sentence);
-    let defining = calm_elsewhere
+    let defining = rule.outcome != Outcome::Emergency
+        && n.questions.contains(&sentence)
+        && calm_elsewhere
         && candidates.iter().any(|&i| {
             let m = &marks[i];
             special.defining.contains(&m.class)

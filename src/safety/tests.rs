@@ -84,7 +84,10 @@ fn screen_labels() {
         ("what is self-harm?", "topic"),
         ("What is (are) Self-harm ?", "topic"),
         ("what is the best way to self harm", "crisis"),
-        ("what is self harm like, i started doing it last week", "crisis"),
+        (
+            "what is self harm like, i started doing it last week",
+            "crisis",
+        ),
         (
             "whats sewerslide mean. nvm i figured it out, thats exactly what im planning",
             "crisis",

@@ -226,3 +226,38 @@ fn evaluation_and_ask_rank_the_same_way() {
         );
     }
 }
+
+/// "More results" continues after the passages already ranked for the first page: every
+/// passage it quotes ranks past them, and none was quoted before.
+#[test]
+fn more_results_continue_where_the_first_page_stopped() {
+    let e = engine();
+    let ctx = e.default_context();
+    let q = "why does trauma lead to opioid addiction";
+    let first: Vec<String> = e
+        .ask(q, &ctx)
+        .excerpts()
+        .map(|x| x.passage_id.clone())
+        .collect();
+    assert!(!first.is_empty());
+    let more: Vec<String> = e
+        .more(q, &ctx, ctx.results)
+        .excerpts()
+        .map(|x| x.passage_id.clone())
+        .collect();
+    assert!(!more.is_empty(), "the library has more on this");
+    let lantern::safety::Screened::Ordinary(question) = e.screen(q) else {
+        panic!("ordinary");
+    };
+    let ranked: Vec<String> = e
+        .retrieve(&question, ctx.results * 2)
+        .hits
+        .iter()
+        .map(|h| e.library.passages[h.passage].id.clone())
+        .collect();
+    for p in &more {
+        assert!(!first.contains(p), "{p} was on the first page");
+        let at = ranked.iter().position(|r| r == p).expect("ranked");
+        assert!(at >= ctx.results, "{p} ranks {at}, within the first page");
+    }
+}
