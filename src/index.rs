@@ -350,7 +350,20 @@ impl SearchIndex {
     /// and its IDF comes from the passages whose body contains any of its terms (titles are
     /// shared by every passage of a document, so they would make document words look common).
     pub fn score_all(&self, query: &Query, scoring: &Scoring) -> Option<Scored> {
-        if query.concepts.is_empty() || self.passages == 0 {
+        self.score_best(query, scoring, usize::MAX, None)
+    }
+
+    /// As [`SearchIndex::score_all`], but only the `limit` best passages (by score, then passage
+    /// order) that `keep` allows (by passage index), chosen before any [`Hit`] is made: a common
+    /// word's thousands of matches cost a comparison each, not an allocation.
+    pub fn score_best(
+        &self,
+        query: &Query,
+        scoring: &Scoring,
+        limit: usize,
+        keep: Option<&dyn Fn(usize) -> bool>,
+    ) -> Option<Scored> {
+        if query.concepts.is_empty() || self.passages == 0 || limit == 0 {
             return None;
         }
         let searcher = self.reader.searcher();
@@ -362,13 +375,16 @@ impl SearchIndex {
             total += s.max_doc() as usize;
         }
         SCRATCH.with_borrow_mut(|scratch| {
-            self.score_into(query, scoring, segments, &bases, total, scratch)
+            self.score_into(
+                query, scoring, segments, &bases, total, scratch, limit, keep,
+            )
         })
     }
 
     /// [`SearchIndex::score_all`] over per-thread scratch arrays that are sized once and left
     /// zeroed after each query (only the entries a query touched are reset), so a query
     /// allocates nothing in proportion to the library.
+    #[allow(clippy::too_many_arguments)]
     fn score_into(
         &self,
         query: &Query,
@@ -377,6 +393,8 @@ impl SearchIndex {
         bases: &[usize],
         total: usize,
         scratch: &mut Scratch,
+        limit: usize,
+        keep: Option<&dyn Fn(usize) -> bool>,
     ) -> Option<Scored> {
         scratch.fit(total);
         // A query that did not finish (a panic caught by the runtime) left entries set: clear
@@ -473,17 +491,27 @@ impl SearchIndex {
                 state[g] = 0;
             }
         }
-        let hits: Vec<Hit> = any
+        let passage = |g: usize| {
+            let s = bases.partition_point(|&b| b <= g) - 1;
+            self.ords[s][g - bases[s]] as usize
+        };
+        // The candidates: matched, scoring, allowed; then only the best `limit` become hits.
+        let mut best: Vec<(f32, u32)> = any
             .iter()
-            .map(|&g| g as usize)
-            .filter(|&g| scores[g] > 0.0)
-            .map(|g| {
-                let s = bases.partition_point(|&b| b <= g) - 1;
-                Hit {
-                    passage: self.ords[s][g - bases[s]] as usize,
-                    score: scores[g],
-                    matched: matched[g],
-                }
+            .map(|&g| (scores[g as usize], g))
+            .filter(|&(score, g)| score > 0.0 && keep.is_none_or(|k| k(passage(g as usize))))
+            .collect();
+        let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if best.len() > limit {
+            best.select_nth_unstable_by(limit - 1, order);
+            best.truncate(limit);
+        }
+        let hits: Vec<Hit> = best
+            .into_iter()
+            .map(|(score, g)| Hit {
+                passage: passage(g as usize),
+                score,
+                matched: matched[g as usize],
             })
             .collect();
         for &g in any.iter() {

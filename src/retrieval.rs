@@ -206,15 +206,10 @@ impl Retrieval {
         depth: usize,
         keep: Option<&dyn Fn(usize) -> bool>,
     ) -> Vec<Hit> {
-        let mut hits = match index.score_all(query, &self.scoring) {
-            Some(mut scored) => {
-                if let Some(keep) = keep {
-                    scored
-                        .hits
-                        .retain(|h| keep(library.passages[h.passage].doc));
-                }
-                scored.top(depth.max(rerank))
-            }
+        let allowed = keep.map(|keep| move |p: usize| keep(library.passages[p].doc));
+        let allowed = allowed.as_ref().map(|f| f as &dyn Fn(usize) -> bool);
+        let mut hits = match index.score_best(query, &self.scoring, depth.max(rerank), allowed) {
+            Some(scored) => scored.top(depth.max(rerank)),
             None => return Vec::new(),
         };
         let head = rerank.min(hits.len());
