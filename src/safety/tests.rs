@@ -82,6 +82,10 @@ fn screen_labels() {
         // A question that opens by naming the danger word asks what it is; one that leaves room
         // for a method, names the member, or has danger elsewhere does not.
         ("what is self-harm?", "topic"),
+        // "od'd" spelt "odd" is an overdose; "the odd craving" is not.
+        ("she odd on fent", "emergency"),
+        ("he still gets the odd craving", "ordinary"),
+        ("my son took a bunch of pills and i cant wake him up", "emergency"),
         ("What is (are) Self-harm ?", "topic"),
         ("what is the best way to self harm", "crisis"),
         (
