@@ -85,7 +85,10 @@ fn screen_labels() {
         // "od'd" spelt "odd" is an overdose; "the odd craving" is not.
         ("she odd on fent", "emergency"),
         ("he still gets the odd craving", "ordinary"),
-        ("my son took a bunch of pills and i cant wake him up", "emergency"),
+        (
+            "my son took a bunch of pills and i cant wake him up",
+            "emergency",
+        ),
         ("What is (are) Self-harm ?", "topic"),
         ("what is the best way to self harm", "crisis"),
         (
