@@ -82,6 +82,9 @@ fn screen_labels() {
         // A question that opens by naming the danger word asks what it is; one that leaves room
         // for a method, names the member, or has danger elsewhere does not.
         ("what is self-harm?", "topic"),
+        // "lethal" in biology is not a lethal amount.
+        ("the knockout was a lethal mutation in mice", "topic"),
+        ("how much is a lethal dose of my pills", "crisis"),
         // "od'd" spelt "odd" is an overdose; "the odd craving" is not.
         ("she odd on fent", "emergency"),
         ("he still gets the odd craving", "ordinary"),
