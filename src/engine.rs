@@ -315,7 +315,7 @@ impl Engine {
 
     /// Quotes for a question, or `None` when the answerability decision finds nothing that
     /// answers it. General information (after a medical-advice refusal) quotes only passages
-    /// that hold every key concept, in the article's own voice.
+    /// that hold every concept of the question (full coverage), in the article's own voice.
     fn excerpts(
         &self,
         question: &Question,

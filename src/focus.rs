@@ -299,31 +299,24 @@ fn kind(sentence: &str) -> (Kind, usize) {
     if words.is_empty() || words.iter().all(|w| listed(BOILERPLATE, w)) {
         return (Kind::Boilerplate, skip);
     }
-    let asks = body.trim_end().ends_with('?')
-        || words.iter().any(|w| listed(INTERROGATIVES, w))
-        || REQUESTS.iter().any(|phrase| {
-            words
-                .windows(phrase.len())
-                .any(|w| w.iter().zip(phrase.iter()).all(|(a, b)| a == b))
-        });
-    // "Thanks, Mary", "Best regards": a short line that opens with a sign-off and asks nothing.
-    if listed(SIGN_OFFS, &words[0]) && words.len() <= 5 && !asks {
-        return (Kind::Boilerplate, skip);
-    }
-    // A labelled subject line names the topic.
-    if skip > 0 || body.trim_end().ends_with('?') {
-        return (Kind::Question, skip);
-    }
-    let first = words.iter().find(|w| !listed(LEAD_FILLER, w));
-    if first.is_some_and(|w| listed(INTERROGATIVES, w)) {
-        return (Kind::Question, skip);
-    }
+    let marked = body.trim_end().ends_with('?');
     let requests = REQUESTS.iter().any(|phrase| {
         words
             .windows(phrase.len())
             .any(|w| w.iter().zip(phrase.iter()).all(|(a, b)| a == b))
     });
-    if requests {
+    let asks = marked || requests || words.iter().any(|w| listed(INTERROGATIVES, w));
+    // "Thanks, Mary", "Best regards": a short line that opens with a sign-off and asks nothing.
+    if listed(SIGN_OFFS, &words[0]) && words.len() <= 5 && !asks {
+        return (Kind::Boilerplate, skip);
+    }
+    // A labelled subject line names the topic; a question mark, an opening question word
+    // (after filler) or a request makes a question.
+    let opens_asking = words
+        .iter()
+        .find(|w| !listed(LEAD_FILLER, w))
+        .is_some_and(|w| listed(INTERROGATIVES, w));
+    if skip > 0 || marked || opens_asking || requests {
         (Kind::Question, skip)
     } else {
         (Kind::Narrative, skip)

@@ -136,8 +136,7 @@ impl Retrieval {
     ) -> Retrieved {
         let query = self.query(index, question);
         let focus = Focus::new(&query, |t| t.rarity * t.weight);
-        let depth = (limit * 4).max(RERANK_DEPTH);
-        let ranked = self.ranked(index, library, &query, &focus, RERANK_DEPTH, depth, keep);
+        let ranked = self.ranked(index, library, &query, &focus, limit * 4, keep);
         // The best passage of another document, from the ranking itself (not from the passages
         // kept for quoting, which depend on how many were asked for).
         let runner_up = ranked.first().map_or(0.0, |best| {
@@ -148,11 +147,9 @@ impl Retrieval {
                 .map_or(0.0, |h| h.score)
         });
         let hits = diversify(ranked, library, limit);
-        let coverage = hits.first().map_or(0.0, |h| coverage(&query, h));
         Retrieved {
             query,
             hits,
-            coverage,
             focus,
             runner_up,
         }
@@ -173,7 +170,7 @@ impl Retrieval {
         // Whole documents are one passage each; otherwise a document may have several among
         // the first hits.
         let depth = limit * (library.passages.len() / library.documents.len().max(1)).max(1);
-        let hits = self.ranked(index, library, &query, &focus, RERANK_DEPTH, depth, None);
+        let hits = self.ranked(index, library, &query, &focus, depth, None);
         let mut seen = vec![false; library.documents.len()];
         let mut docs = Vec::with_capacity(limit);
         for h in hits {
@@ -188,31 +185,30 @@ impl Retrieval {
         docs
     }
 
-    /// The index's best `depth` passages (those `keep` allows), best first: the first
-    /// `rerank` reordered for quoting, and the rest after them in the index's order, their
+    /// The index's best `depth` passages (at least [`RERANK_DEPTH`]; those `keep` allows), best
+    /// first: the first [`RERANK_DEPTH`] reordered for quoting, and the rest after them in the index's order, their
     /// scores scaled to stay below (so a score order is the rank order).
     ///
     /// Reordering for quoting: a passage whose own text (heading or body, not the shared
     /// document title) contains more of the question's topic words moves up, as does one
     /// containing the member's words exactly as typed, side by side ("endogenous opioids").
-    #[allow(clippy::too_many_arguments)]
     fn ranked(
         &self,
         index: &SearchIndex,
         library: &Library,
         query: &Query,
         focus: &Focus,
-        rerank: usize,
         depth: usize,
         keep: Option<&dyn Fn(usize) -> bool>,
     ) -> Vec<Hit> {
         let allowed = keep.map(|keep| move |p: usize| keep(library.passages[p].doc));
         let allowed = allowed.as_ref().map(|f| f as &dyn Fn(usize) -> bool);
-        let mut hits = match index.score_best(query, &self.scoring, depth.max(rerank), allowed) {
-            Some(scored) => scored.top(depth.max(rerank)),
+        let depth = depth.max(RERANK_DEPTH);
+        let mut hits = match index.score_best(query, &self.scoring, depth, allowed) {
+            Some(scored) => scored.top(depth),
             None => return Vec::new(),
         };
-        let head = rerank.min(hits.len());
+        let head = RERANK_DEPTH.min(hits.len());
         let tail_top = hits.get(head).map(|h| h.score);
         for h in &mut hits[..head] {
             let own = COVERAGE_FLOOR + (1.0 - COVERAGE_FLOOR) * coverage(query, h);
@@ -299,9 +295,6 @@ pub struct Retrieved {
     pub focus: Focus,
     /// Best first.
     pub hits: Vec<Hit>,
-    /// Share of the question's concepts (its topic words or phrases, weighted by rarity) that the
-    /// best passage contains, a corrected typo counting for less. 0 when nothing was found.
-    pub coverage: f32,
     /// Score of the best passage from a document other than the best passage's (0 if none).
     pub runner_up: f32,
 }
@@ -312,24 +305,24 @@ pub fn coverage(query: &Query, hit: &Hit) -> f32 {
     share(query.concepts.iter().filter(|c| c.counts), hit)
 }
 
-/// As [`coverage`], over only the `k` rarest of the question's concepts: a stray common word
-/// in a long question does not sink a passage that holds what the question is about.
-pub fn rare_coverage(query: &Query, hit: &Hit, k: usize) -> f32 {
-    let mut counted: Vec<&Concept> = query.concepts.iter().filter(|c| c.counts).collect();
-    counted.sort_by(|a, b| (b.weight * b.importance).total_cmp(&(a.weight * a.importance)));
-    counted.truncate(k);
-    share(counted.into_iter(), hit)
+/// The weighted share of `concepts` that `hit`'s heading or body holds (0 when they weigh
+/// nothing).
+fn share<'a>(concepts: impl Iterator<Item = &'a Concept> + Clone, hit: &Hit) -> f32 {
+    share_where(concepts, |t| t < 64 && hit.matched & (1 << t) != 0)
 }
 
-/// The weighted share of `concepts` that `hit` contains (0 when they weigh nothing).
-fn share<'a>(concepts: impl Iterator<Item = &'a Concept> + Clone, hit: &Hit) -> f32 {
+/// The share of `concepts`, each weighted by rarity, importance and (when found) confidence,
+/// that have an alternative whose every term `has` (0 when they weigh nothing).
+fn share_where<'a>(
+    concepts: impl Iterator<Item = &'a Concept> + Clone,
+    has: impl Fn(usize) -> bool,
+) -> f32 {
     let total: f32 = concepts.clone().map(|c| c.weight * c.importance).sum();
     if total <= 0.0 {
         return 0.0;
     }
-    let has = |t: &usize| *t < 64 && hit.matched & (1 << *t) != 0;
     let found: f32 = concepts
-        .filter(|c| c.alternatives.iter().any(|a| a.iter().all(has)))
+        .filter(|c| c.alternatives.iter().any(|a| a.iter().all(|&t| has(t))))
         .map(|c| c.confidence * c.weight * c.importance)
         .sum();
     found / total
@@ -421,20 +414,9 @@ fn quote_share(
         .filter(|w| w.start as usize >= window.range.start && w.end as usize <= window.range.end)
         .map(|w| w.term)
         .collect();
-    let has = |t: &usize| words.contains(&crate::corpus::hash_str(&query.terms[*t].term));
-    let total: f32 = keys.iter().map(|c| c.weight * c.importance).sum();
-    if total <= 0.0 {
-        return 0.0;
-    }
-    keys.iter()
-        .filter(|c| {
-            c.alternatives
-                .iter()
-                .any(|a| !a.is_empty() && a.iter().all(has))
-        })
-        .map(|c| c.confidence * c.weight * c.importance)
-        .sum::<f32>()
-        / total
+    share_where(keys.iter().copied(), |t| {
+        words.contains(&crate::corpus::hash_str(&query.terms[t].term))
+    })
 }
 
 /// The answerability decision's score for a retrieval's evidence, 0 to 1: how likely the best
@@ -442,6 +424,9 @@ fn quote_share(
 /// answerability trials (`lantern eval --beir DIR --answerability --trials FILE`); see
 /// ARCHITECTURE.md.
 pub fn answerability(e: &Evidence) -> f32 {
+    if e.coverage <= 0.0 {
+        return 0.0;
+    }
     let z = ANSWERABILITY_BIAS
         + ANSWERABILITY_WEIGHTS[0] * e.coverage
         + ANSWERABILITY_WEIGHTS[1] * e.key_coverage
@@ -449,9 +434,6 @@ pub fn answerability(e: &Evidence) -> f32 {
         + ANSWERABILITY_WEIGHTS[3] * e.strength.min(1.5)
         + ANSWERABILITY_WEIGHTS[4] * e.margin
         + ANSWERABILITY_WEIGHTS[5] * e.agreement;
-    if e.coverage <= 0.0 {
-        return 0.0;
-    }
     1.0 / (1.0 + (-z).exp())
 }
 

@@ -355,14 +355,23 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
     };
     for case in cases {
         let screened = engine.safety.screen(&case.q);
-        let question = match &screened {
-            Screened::Ordinary(q)
-            | Screened::MedicalAdvice(q, _)
-            | Screened::Topic(q)
-            | Screened::HarmReduction(q) => Some(q),
-            _ => None,
-        };
+        let question = screened.question();
         let retrieved = question.map(|q| engine.retrieve(q, 10));
+        // What `ask` retrieves (its number of results), and the answerability decision's
+        // evidence on it, as members get it.
+        let asked = question.map(|q| engine.retrieve(q, engine.retrieval.results.max(1)));
+        let evidence = asked
+            .as_ref()
+            .map(|a| crate::retrieval::Evidence::of(a, &engine.library));
+        let answerability = evidence
+            .as_ref()
+            .map_or(0.0, crate::retrieval::answerability);
+        let phrases: Vec<String> = case.evidence.iter().map(|e| evidence_form(e)).collect();
+        let holds_evidence = |h: &crate::index::Hit| {
+            let passage = &engine.library.passages[h.passage];
+            let text = evidence_form(engine.library.passage_text(passage));
+            phrases.iter().any(|e| text.contains(e.as_str()))
+        };
         let label = match &screened {
             Screened::Crisis(c) => match c.level {
                 Level::Emergency => Label::Emergency,
@@ -375,25 +384,17 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
             Screened::Topic(_) => Label::Topic,
             Screened::HarmReduction(_) => Label::HarmReduction,
             Screened::Empty => Label::NoMatch,
-            // The decision on what `ask` retrieves (its number of results), as members get it.
-            Screened::Ordinary(q) => {
-                let asked = engine.retrieve(q, engine.retrieval.results.max(1));
-                if engine.retrieval.is_relevant(&asked, &engine.library) {
-                    Label::Answer
-                } else {
-                    Label::NoMatch
-                }
-            }
+            Screened::Ordinary(_) => match &asked {
+                Some(a) if engine.retrieval.is_relevant(a, &engine.library) => Label::Answer,
+                _ => Label::NoMatch,
+            },
         };
         *r.confusion.entry((case.expect, label)).or_default() += 1;
         if case.expect.accepts(label) {
             r.labels_right += 1;
         } else {
-            let coverage = retrieved.as_ref().map_or(0.0, |f| {
-                crate::retrieval::answerability(&crate::retrieval::Evidence::of(f, &engine.library))
-            });
             r.misses.push(format!(
-                "{:?}: expected {}, got {} (answerability {coverage:.2}){}",
+                "{:?}: expected {}, got {} (answerability {answerability:.2}){}",
                 case.q,
                 case.expect.name(),
                 label.name(),
@@ -405,14 +406,9 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
         }
         if case.expect == Label::Answer && !case.evidence.is_empty() {
             r.answer_cases += 1;
-            let evidence: Vec<String> = case.evidence.iter().map(|e| evidence_form(e)).collect();
-            let rank = retrieved.as_ref().and_then(|found| {
-                found.hits.iter().position(|h| {
-                    let passage = &engine.library.passages[h.passage];
-                    let text = evidence_form(engine.library.passage_text(passage));
-                    evidence.iter().any(|e| text.contains(e.as_str()))
-                })
-            });
+            let rank = retrieved
+                .as_ref()
+                .and_then(|found| found.hits.iter().position(holds_evidence));
             match rank {
                 Some(0) => {
                     r.hits_at_1 += 1;
@@ -437,24 +433,15 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
                 ));
             }
         }
-        // The answerability decision's evidence for what `ask` retrieves, with whether a
-        // good passage would be quoted (`lantern eval --trials`, for fitting its weights).
-        if let Some(q) = question
+        // The evidence with whether a good passage would be quoted (`lantern eval --trials`,
+        // for fitting the decision's weights).
+        if let (Some(asked), Some(evidence)) = (&asked, &evidence)
             && matches!(case.expect, Label::Answer | Label::NoMatch)
         {
-            let asked = engine.retrieve(q, engine.retrieval.results.max(1));
-            let evidence: Vec<String> = case.evidence.iter().map(|e| evidence_form(e)).collect();
             let good = case.expect == Label::Answer
-                && engine.retrieval.quotable(&asked, 0).any(|h| {
-                    let passage = &engine.library.passages[h.passage];
-                    let text = evidence_form(engine.library.passage_text(passage));
-                    evidence.iter().any(|e| text.contains(e.as_str()))
-                });
-            r.trials.push(crate::eval::answerable::trial_json(
-                good,
-                &crate::retrieval::Evidence::of(&asked, &engine.library),
-                None,
-            ));
+                && engine.retrieval.quotable(asked, 0).any(holds_evidence);
+            r.trials
+                .push(crate::eval::answerable::trial_json(good, evidence, None));
         }
         let reply = engine.ask(&case.q, ctx);
         let disclaimer = render::neutralise_mentions(reply.disclaimer().text());
