@@ -4,7 +4,8 @@
 //! message: one-line messages of each kind (ordinary, crisis, disguised, another language,
 //! medical advice), and long messages of 1,000, 10,000 and 100,000 characters (a realistic vent
 //! repeated, with one dangerous sentence in the middle, and without it, when the learned model
-//! reads the whole message too). Targets: a one-line message at most
+//! reads the whole message too), and hostile messages of 100,000 characters (quotes that never
+//! close, thousands of different censored words). Targets: a one-line message at most
 //! 20 µs median, 100,000 characters at most 2 ms. It runs with jemalloc, as the binary does.
 
 #[path = "common/mod.rs"]
@@ -80,6 +81,37 @@ fn long_calm(b: Bencher, chars: usize) {
         !matches!(rules.screen(&message), lantern::safety::Screened::Crisis(_)),
         "a calm vent is not a danger"
     );
+    b.bench(|| black_box(rules.screen(black_box(&message))));
+}
+
+/// Hostile messages of 100,000 characters, built to find work that grows faster than the
+/// message: quotes that open and never close, thousands of quoted words, thousands of different
+/// censored words.
+const HOSTILE: &[&str] = &["unclosed quotes", "quoted words", "censored words"];
+
+fn hostile_message(kind: &str) -> String {
+    let mut s = String::new();
+    let mut i = 0usize;
+    while s.len() < 100_000 {
+        match kind {
+            "unclosed quotes" => s.push_str(" 'a"),
+            "quoted words" => s.push_str("'a' "),
+            _ => {
+                let a = (b'a' + (i % 26) as u8) as char;
+                let b = (b'a' + (i / 26 % 26) as u8) as char;
+                s.push_str(&format!("s*{a}{b}{} ", i % 10));
+            }
+        }
+        i += 1;
+    }
+    s.truncate(100_000);
+    s
+}
+
+#[divan::bench(args = HOSTILE)]
+fn hostile(b: Bencher, kind: &str) {
+    let rules = &*RULES;
+    let message = hostile_message(kind);
     b.bench(|| black_box(rules.screen(black_box(&message))));
 }
 

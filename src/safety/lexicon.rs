@@ -67,6 +67,13 @@ impl Hasher for FxHasher {
     }
 }
 
+/// Runs of censoring characters a censored word may have (`s**c*de` has two).
+const MAX_CENSORED_RUNS: usize = 3;
+
+/// The forms a message's censored words may read: a base, and so many per word of the message.
+const WILDCARD_BUDGET_BASE: usize = 20_000;
+const WILDCARD_BUDGET_PER_WORD: usize = 8;
+
 /// A hash map with [`FxHasher`].
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
@@ -139,6 +146,9 @@ pub struct Lexicon {
     suffixes: FastMap<[u8; 2], Vec<(Box<str>, u32)>>,
     /// Base words long enough for typo tolerance, by their first two letters.
     fuzzy: FastMap<[u8; 2], Vec<(usize, u32)>>,
+    /// Every form by its length in bytes, for censored words (`s*icide`): a pattern's length
+    /// bounds the lengths it can match, so a lookup reads a few buckets, not every form.
+    by_length: Vec<Vec<Box<str>>>,
     phrases: Vec<Phrase>,
     /// Phrase indices by first word id.
     by_first: FastMap<u32, Vec<usize>>,
@@ -318,6 +328,15 @@ impl Lexicon {
 
     /// Builds the typo-tolerance table; call once all phrases are added.
     pub fn finish(&mut self) {
+        self.by_length.clear();
+        let mut forms: Vec<&Box<str>> = self.forms.keys().collect();
+        forms.sort();
+        for f in forms {
+            if self.by_length.len() <= f.len() {
+                self.by_length.resize(f.len() + 1, Vec::new());
+            }
+            self.by_length[f.len()].push(f.clone());
+        }
         self.fuzzy.clear();
         for (i, w) in self.words.iter().enumerate() {
             let b = w.as_bytes();
@@ -337,9 +356,21 @@ impl Lexicon {
             ids: Vec::with_capacity(n.tokens.len()),
             ranges: Vec::with_capacity(n.tokens.len()),
         };
+        // A long message repeats its words: each distinct (form, other reading, flags) is looked
+        // up once, and later tokens copy its ids.
+        let mut seen: FastMap<(&str, Option<&str>, u8), (u32, u32)> = FastMap::default();
+        // Censored words are matched against the forms of their length: a budget proportional to
+        // the message keeps a message of thousands of different censored words linear.
+        let mut budget = WILDCARD_BUDGET_BASE + WILDCARD_BUDGET_PER_WORD * n.tokens.len();
         for t in &n.tokens {
             let start = r.ids.len() as u32;
             let form = n.form(t);
+            let key = (form, n.alt(t), t.flags & (NUMBER | WILDCARD));
+            if let Some(&(s, e)) = seen.get(&key) {
+                r.ids.extend_from_within(s as usize..e as usize);
+                r.ranges.push((start, r.ids.len() as u32));
+                continue;
+            }
             if t.flags & NUMBER != 0 {
                 let value = form.replace(',', "").parse::<f64>().unwrap_or(0.0);
                 r.ids.push(NUM);
@@ -354,7 +385,7 @@ impl Lexicon {
             } else if let Some(ids) = n.alt(t).and_then(|a| self.forms.get(a)) {
                 r.ids.extend_from_slice(ids);
             } else if t.flags & WILDCARD != 0 {
-                r.ids.extend(self.wildcard(form));
+                r.ids.extend(self.wildcard(form, &mut budget));
             } else if let Some(id) = self.suffix(form) {
                 r.ids.push(id);
             } else {
@@ -365,22 +396,62 @@ impl Lexicon {
                 }
             }
             r.ranges.push((start, r.ids.len() as u32));
+            seen.insert(key, (start, r.ids.len() as u32));
         }
         r
     }
 
-    fn wildcard(&self, pattern: &str) -> Vec<u32> {
+    /// The forms a censored word can stand for (`s*icide`, `k!ll`): each run of censoring
+    /// characters stands for one to two more letters than it has. At most four ids; a pattern
+    /// with fewer than two letters, more than [`MAX_CENSORED_RUNS`] runs or longer than any form
+    /// is not a censored word. Each form read costs one from `budget`; when it runs out the
+    /// pattern matches nothing.
+    fn wildcard(&self, pattern: &str, budget: &mut usize) -> Vec<u32> {
         let p = pattern.as_bytes();
         let letters = p.iter().filter(|&&b| b != b'?').count();
-        if letters < 2 {
+        let runs: Vec<usize> = p
+            .split(|&b| b != b'?')
+            .filter(|r| !r.is_empty())
+            .map(<[u8]>::len)
+            .collect();
+        if letters < 2 || runs.len() > MAX_CENSORED_RUNS {
             return Vec::new();
         }
-        self.forms
+        let shortest = letters + runs.len();
+        let longest = letters + runs.iter().map(|r| r + 2).sum::<usize>();
+        let mut out = Vec::new();
+        for bucket in self
+            .by_length
+            .get(shortest..)
+            .unwrap_or(&[])
             .iter()
-            .filter(|(f, _)| censored_matches(p, f.as_bytes()))
-            .flat_map(|(_, ids)| ids.iter().copied())
-            .take(4)
-            .collect()
+            .take(longest + 1 - shortest)
+        {
+            // Each bucket is sorted: a pattern that starts with a letter reads only the forms
+            // that start with it.
+            let bucket = match p[0] {
+                b'?' => &bucket[..],
+                first => {
+                    let from = bucket.partition_point(|f| f.as_bytes()[0] < first);
+                    let to = bucket.partition_point(|f| f.as_bytes()[0] <= first);
+                    &bucket[from..to]
+                }
+            };
+            for f in bucket {
+                let Some(left) = budget.checked_sub(1) else {
+                    return out;
+                };
+                *budget = left;
+                if censored_matches(p, f.as_bytes()) {
+                    out.extend(self.forms[f].iter().copied());
+                    if out.len() >= 4 {
+                        out.truncate(4);
+                        return out;
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The pseudo-word of a listed ending that `word` has (with at least three letters before it).

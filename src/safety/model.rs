@@ -246,6 +246,7 @@ impl DangerModel {
     pub fn read(&self, n: &Normalized, marks: &[Mark], classes: &[String]) -> Reading {
         let mut buf = String::with_capacity(64);
         let mut words: FastMap<u64, Weights> = FastMap::default();
+        let mut pairs: FastMap<u64, Option<Weights>> = FastMap::default();
         let mut unit: Vec<Weights> = Vec::with_capacity(n.tokens.len());
         let mut prev: Option<u64> = None;
         for t in &n.tokens {
@@ -260,10 +261,16 @@ impl DangerModel {
                 });
                 sum
             });
-            if let Some(p) = prev
-                && let Some(w) = self.weights.get(&pair_key(p, h))
-            {
-                add(&mut u, w);
+            if let Some(p) = prev {
+                // Pairs repeat in a long message too; a small map of the ones seen stays in cache
+                // where the whole table would not.
+                let k = pair_key(p, h);
+                let w = *pairs
+                    .entry(k)
+                    .or_insert_with(|| self.weights.get(&k).copied());
+                if let Some(w) = w {
+                    add(&mut u, &w);
+                }
             }
             prev = Some(h);
             unit.push(u);

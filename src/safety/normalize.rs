@@ -166,6 +166,8 @@ struct Builder<'n> {
     letters_run: Vec<usize>,
     letters_spaced: bool,
     quoted: Vec<Range<usize>>,
+    /// The first span in `quoted` that may still hold a token.
+    quoted_at: usize,
     /// First token of the current line.
     line_start: usize,
 }
@@ -188,6 +190,7 @@ impl Normalizer {
             letters_run: Vec::new(),
             letters_spaced: false,
             quoted: quoted_spans(text),
+            quoted_at: 0,
             line_start: 0,
         };
         let bytes = text.as_bytes();
@@ -475,7 +478,14 @@ impl Builder<'_> {
         } else {
             self.end_letters();
         }
-        let quoted = self.quoted.iter().any(|q| q.contains(&at));
+        // Tokens come in order and the spans are sorted and disjoint: a cursor, not a search.
+        while self.quoted.get(self.quoted_at).is_some_and(|q| q.end <= at) {
+            self.quoted_at += 1;
+        }
+        let quoted = self
+            .quoted
+            .get(self.quoted_at)
+            .is_some_and(|q| q.contains(&at));
         self.out.tokens.push(Token {
             form: form_range,
             alt,
@@ -639,6 +649,23 @@ pub fn quoted_spans(s: &str) -> Vec<Range<usize>> {
             }
         })
         .collect();
+    // Where each quote closes, found from the right in one pass, so a message full of quotes
+    // that never close stays linear: a `"` closes at the next `"`, a `'` at the next `'` not
+    // followed by a letter or digit.
+    let mut next_close: Vec<Option<usize>> = vec![None; chars.len()];
+    let (mut double, mut single) = (None, None);
+    for j in (0..chars.len()).rev() {
+        next_close[j] = match chars[j].1 {
+            '"' => double,
+            '\'' => single,
+            _ => None,
+        };
+        match chars[j].1 {
+            '"' => double = Some(j),
+            '\'' if chars.get(j + 1).is_none_or(|n| !n.1.is_alphanumeric()) => single = Some(j),
+            _ => {}
+        }
+    }
     let mut i = 0;
     while i < chars.len() {
         let (at, c) = chars[i];
@@ -647,16 +674,10 @@ pub fn quoted_spans(s: &str) -> Vec<Range<usize>> {
             '\'' => i == 0 || !chars[i - 1].1.is_alphanumeric(),
             _ => false,
         };
-        if opens {
-            let close = (i + 1..chars.len()).find(|&j| {
-                chars[j].1 == c
-                    && (c == '"' || chars.get(j + 1).is_none_or(|n| !n.1.is_alphanumeric()))
-            });
-            if let Some(j) = close {
-                spans.push(at..chars[j].0 + 1);
-                i = j + 1;
-                continue;
-            }
+        if opens && let Some(j) = next_close[i] {
+            spans.push(at..chars[j].0 + 1);
+            i = j + 1;
+            continue;
         }
         i += 1;
     }
@@ -747,6 +768,76 @@ mod tests {
         let n = normalizer().normalize("what does 'kms' mean, and \"end it\"");
         let quoted: Vec<bool> = n.tokens.iter().map(|t| t.quoted).collect();
         assert_eq!(quoted, [false, false, true, false, false, true, true]);
+    }
+
+    /// The quoted spans as first defined: each opening quote searches forward for its close
+    /// (quadratic on a message of quotes that never close, which is why it is not the code).
+    fn quoted_spans_by_search(s: &str) -> Vec<Range<usize>> {
+        let chars: Vec<(usize, char)> = s.char_indices().collect();
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let (at, c) = chars[i];
+            let opens = match c {
+                '"' => true,
+                '\'' => i == 0 || !chars[i - 1].1.is_alphanumeric(),
+                _ => false,
+            };
+            let close = (i + 1..chars.len()).find(|&j| {
+                chars[j].1 == c
+                    && (c == '"' || chars.get(j + 1).is_none_or(|n| !n.1.is_alphanumeric()))
+            });
+            if opens && let Some(j) = close {
+                spans.push(at..chars[j].0 + 1);
+                i = j + 1;
+                continue;
+            }
+            i += 1;
+        }
+        spans
+    }
+
+    #[test]
+    fn quoted_spans_match_the_search_and_tokens_their_spans() {
+        // Every string of up to seven characters over quotes, letters and spaces.
+        let alphabet = ['\'', '"', 'a', ' ', 'b'];
+        let mut checked = 0;
+        for len in 0..=7u32 {
+            for code in 0..alphabet.len().pow(len) {
+                let mut k = code;
+                let s: String = (0..len)
+                    .map(|_| {
+                        let c = alphabet[k % alphabet.len()];
+                        k /= alphabet.len();
+                        c
+                    })
+                    .collect();
+                let spans = quoted_spans(&s);
+                assert_eq!(spans, quoted_spans_by_search(&s), "{s:?}");
+                checked += 1;
+                // A quote between letters is inside a word ("a'b"): there, words and letters differ.
+                let b = s.as_bytes();
+                if b.windows(2).any(|w| w[0] == b'\'' || w[1] == b'\'')
+                    && b.windows(3)
+                        .any(|w| w[1] == b'\'' && w[0] != b' ' && w[0] != b'"')
+                {
+                    continue;
+                }
+                let n = normalizer().normalize(&s);
+                let starts: Vec<usize> = s
+                    .char_indices()
+                    .filter(|&(i, c)| {
+                        c.is_alphanumeric()
+                            && s[..i].chars().last().is_none_or(|p| !p.is_alphanumeric())
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                for (t, at) in n.tokens.iter().zip(&starts) {
+                    assert_eq!(t.quoted, spans.iter().any(|q| q.contains(at)), "{s:?}");
+                }
+            }
+        }
+        assert!(checked > 90_000);
     }
 
     #[test]
