@@ -16,6 +16,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lantern::store::sqlite::SqliteStore;
+
+// The stand-in shares the machine's two cores with the bot: it allocates with jemalloc too, so
+// glibc's arena growth in its one worker thread does not slow the burst it is timing.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use lantern::store::{ServerSettings, Store};
 use serde_json::json;
 use standin::{GUILD_ID, Member, StandIn, opt};
@@ -135,11 +140,21 @@ fn main() {
         .await
         .expect("warm-up answered");
 
+        println!(
+            "lantern serve after start-up and one question: RSS {:.1} MB",
+            rss_mb(child.id())
+        );
         for (label, distinct) in [
             ("repeated questions", false),
             ("all-different questions", true),
         ] {
+            let bot_before = cpu_of(child.id());
             burst(&si, n, distinct, label).await;
+            println!(
+                "  CPU time of lantern serve during the burst: {:?}; RSS after it {:.1} MB",
+                cpu_of(child.id()) - bot_before,
+                rss_mb(child.id())
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
 
@@ -170,6 +185,31 @@ fn question(i: usize, distinct: bool) -> String {
         k /= 3;
     }
     format!("{q} {tail}")
+}
+
+/// The resident memory of a process now, from /proc (0 where it cannot be read).
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// CPU time of a process so far, from /proc (user + system, in clock ticks of 10 ms).
+fn cpu_of(pid: u32) -> Duration {
+    let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = after.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 /// CPU time this process (the stand-in and the driver) has used so far.
