@@ -64,12 +64,13 @@ pub fn train(rules: &SafetyRules, examples: &[Example], threshold: f32, header: 
         .iter()
         .map(|e| {
             let (n, marks) = rules.read(&e.text);
+            let marks = rules.model_marks(&n, &marks);
             let mut row: Vec<u32> = Vec::new();
             features(
                 &n,
                 0..n.tokens.len(),
                 &marks,
-                &rules.lexicon.classes,
+                &rules.model_classes,
                 &mut |f| {
                     let id = *ids.entry(f.to_string()).or_insert_with(|| {
                         names.push(f.to_string());

@@ -32,7 +32,7 @@ impl SafetyRules {
         if matches!(outcome, Some(Outcome::Topic | Outcome::HarmReduction)) || n.tokens.is_empty() {
             return None;
         }
-        let r = model.read(n, marks, &self.lexicon.classes);
+        let r = model.read(n, &self.model_marks(n, marks), &self.model_classes);
         if !r.is_danger(model.threshold) {
             return None;
         }
@@ -52,7 +52,8 @@ impl SafetyRules {
     pub fn learned_reading(&self, message: &str) -> Option<(model::Reading, Vec<(String, f32)>)> {
         let model = self.model.as_ref()?;
         let (n, marks) = self.read(message);
-        let classes = &self.lexicon.classes;
+        let marks = self.model_marks(&n, &marks);
+        let classes = &self.model_classes;
         Some((
             model.read(&n, &marks, classes),
             model.contributions(&n, &marks, classes),

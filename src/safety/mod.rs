@@ -220,6 +220,9 @@ pub struct SafetyRules {
     languages: HashMap<String, LanguageReply>,
     /// The learned reading beside the rules (`screen-model.tsv`), when loaded.
     model: Option<DangerModel>,
+    /// The class names the learned reading sees: every class, then each class negated
+    /// (`not_death_wish`), so "i don't want to die" and "i want to die" are different features.
+    model_classes: Vec<String>,
 }
 
 impl SafetyRules {
@@ -405,6 +408,12 @@ impl SafetyRules {
                 .collect(),
         };
         let signals = rules::signals(&rules, &special);
+        let model_classes = lexicon
+            .classes
+            .iter()
+            .cloned()
+            .chain(lexicon.classes.iter().map(|c| format!("not_{c}")))
+            .collect();
         Ok(SafetyRules {
             normalizer,
             lexicon,
@@ -413,7 +422,22 @@ impl SafetyRules {
             signals,
             languages,
             model: None,
+            model_classes,
         })
+    }
+
+    /// The classes found as the learned reading sees them: a negated mark ("i'm not
+    /// suicidal") is its class's negated twin in [`SafetyRules::model_classes`].
+    fn model_marks(&self, n: &Normalized, marks: &[Mark]) -> Vec<Mark> {
+        let offset = self.lexicon.classes.len() as lexicon::ClassId;
+        rules::negation(&self.special, n, marks)
+            .into_iter()
+            .zip(marks)
+            .map(|(negated, m)| Mark {
+                class: if negated { m.class + offset } else { m.class },
+                ..*m
+            })
+            .collect()
     }
 
     /// The message as the screen reads it: its normalised words and the classes found.

@@ -442,7 +442,7 @@ fn who(
 
 /// Whether each mark is negated: a negator shortly before it in the same clause, with no
 /// contrast word between, and the negator not itself part of a phrase ("not wake up").
-fn negation(special: &Special, n: &Normalized, marks: &[Mark]) -> Vec<bool> {
+pub(super) fn negation(special: &Special, n: &Normalized, marks: &[Mark]) -> Vec<bool> {
     let negators: Vec<(usize, usize)> = marks
         .iter()
         .filter(|m| m.class == special.negator)

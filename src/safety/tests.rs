@@ -140,3 +140,39 @@ fn bad_rules_name_their_line() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn the_learned_reading_sees_negated_classes_as_their_twins() {
+    let r = rules();
+    let names = |text: &str| -> Vec<String> {
+        let (n, marks) = r.read(text);
+        r.model_marks(&n, &marks)
+            .iter()
+            .map(|m| r.model_classes[m.class as usize].clone())
+            .collect()
+    };
+    let negated = names("i do not want to die, i want to get better");
+    assert!(negated.iter().any(|c| c == "not_death_wish"), "{negated:?}");
+    assert!(!negated.iter().any(|c| c == "death_wish"), "{negated:?}");
+    let plain = names("i want to die");
+    assert!(plain.iter().any(|c| c == "death_wish"), "{plain:?}");
+    assert!(!plain.iter().any(|c| c.starts_with("not_")), "{plain:?}");
+}
+
+#[test]
+fn a_word_listed_exactly_does_not_match_its_inflections() {
+    // "train" (a means) is listed exactly: "training" is not a means.
+    let r = rules();
+    assert_eq!(
+        label(
+            &r,
+            "naloxone training at the library thursday 6pm, anyone wants to go?"
+        ),
+        "harm_reduction"
+    );
+    assert_eq!(
+        label(&r, "nursing training starts monday and i intend to pass"),
+        "ordinary"
+    );
+    assert_eq!(label(&r, "i intend to die by suicide"), "crisis");
+}
