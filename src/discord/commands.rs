@@ -210,17 +210,6 @@ pub fn should_alert(level: Level, settings: &ServerSettings) -> bool {
     }
 }
 
-/// Questions worked on at once. Under a burst the rest wait their turn, parked and cheap: the
-/// few in progress finish sooner, their HTTP connections go back to the pool before the next
-/// reply needs one (instead of hundreds of replies each opening a connection), and memory stays
-/// flat. Measured with `cargo bench --bench discord_load`.
-static TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
-
-/// Waits for a turn to work on a question (held until its reply is sent).
-pub async fn turn() -> Option<tokio::sync::SemaphorePermit<'static>> {
-    TURNS.acquire().await.ok()
-}
-
 /// Ask the library a question: short quotes from its articles, each cited.
 #[poise::command(slash_command)]
 pub async fn ask(
@@ -237,13 +226,8 @@ pub async fn ask(
         user: ctx.author().id.get(),
         text: super::question::question_of(&question),
     };
-    let screened = data.engine().screen(&asked.text);
-    // A crisis reply goes first: it never waits for a turn behind ordinary questions.
-    let _turn = if matches!(screened, Screened::Crisis(_)) {
-        None
-    } else {
-        turn().await
-    };
+    // Screened once, by the gate that gave this question its turn (a crisis needs none).
+    let screened = super::gate::screened(data, &asked.text);
     let settings = data.settings(asked.guild).await;
     let handled = handle_question(data, &asked, screened, &settings, Instant::now());
     let ephemeral = if handled.crisis.is_some() {

@@ -53,10 +53,9 @@ async fn on_message(
         user: message.author.id.get(),
         text: super::question::question_of(&message.content),
     };
-    let screened = data.engine().screen(&asked.text);
+    // Screened once, by the gate that gave this question its turn (a crisis needs none).
+    let screened = super::gate::screened(data, &asked.text);
     let crisis = matches!(screened, Screened::Crisis(_));
-    // A crisis reply goes first: it never waits for a turn behind ordinary questions.
-    let _turn = if crisis { None } else { commands::turn().await };
     let settings = data.settings(asked.guild).await;
     let allowed_here =
         settings.mention_channels.is_empty() || settings.mention_channels.contains(&asked.channel);
@@ -119,7 +118,6 @@ async fn on_click(
     let Some(button) = Button::parse(&click.data.custom_id) else {
         return Ok(());
     };
-    let _turn = commands::turn().await;
     let guild = click.guild_id.map(|g| g.get());
     let (engine, region) = data.engine_and_region(guild).await;
     let token = match button {

@@ -5,6 +5,7 @@
 pub mod commands;
 pub mod deliver;
 pub mod events;
+pub mod gate;
 pub mod limits;
 pub mod moderation;
 pub mod question;
@@ -117,7 +118,7 @@ pub async fn serve(
         | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::DIRECT_MESSAGES;
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
-        .framework(framework)
+        .framework(gate::Gated(framework))
         .await
         .context("creating the Discord client")?;
     let shard_manager = client.shard_manager.clone();

@@ -18,13 +18,13 @@ use lantern::store::sqlite::SqliteStore;
 use super::common::{config, root};
 use super::standin::{CHANNEL_ID, GUILD_ID, MODERATOR_ROLE_ID, Member, Recorded, StandIn, opt};
 
-const T: Duration = Duration::from_secs(10);
+pub(super) const T: Duration = Duration::from_secs(10);
 const DISCLAIMER: &str = "Lantern shares excerpts from articles; it is not a clinician";
 const EPHEMERAL: u64 = 1 << 6;
 const ALERT_CHANNEL: u64 = 1_100_000_000_000_000_099;
 
 /// A running bot and what it needs to be stopped.
-struct Bot {
+pub(super) struct Bot {
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -49,7 +49,7 @@ impl Bot {
         Bot { stop, task }
     }
 
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         let _ = self.stop.send(());
         let ended = tokio::time::timeout(T, self.task)
             .await
@@ -68,14 +68,14 @@ fn engine_over(config: Config, library: &Path) -> Engine {
     Engine::new(config, lib, library.to_path_buf()).expect("engine builds")
 }
 
-async fn started() -> (StandIn, Bot, tempfile::TempDir) {
+pub(super) async fn started() -> (StandIn, Bot, tempfile::TempDir) {
     let si = StandIn::start().await;
     let dir = tempfile::tempdir().unwrap();
     let bot = Bot::start(&si, &dir.path().join("lantern.db"), shipped_engine()).await;
     (si, bot, dir)
 }
 
-fn id_of(payload: &Value) -> u64 {
+pub(super) fn id_of(payload: &Value) -> u64 {
     payload["id"].as_str().unwrap().parse().unwrap()
 }
 
@@ -140,7 +140,7 @@ async fn stats_showing(si: &StandIn, needles: &[&str]) -> String {
     }
 }
 
-fn member(id: u64) -> Member {
+pub(super) fn member(id: u64) -> Member {
     Member::ordinary(id, &format!("member{id}"))
 }
 

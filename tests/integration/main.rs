@@ -1,5 +1,6 @@
 //! Lantern's integration tests: one binary, one module per area.
 
+mod burst;
 mod cli;
 mod common;
 mod discord;
