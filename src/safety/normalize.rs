@@ -668,13 +668,10 @@ pub fn quoted_spans(s: &str) -> Vec<Range<usize>> {
     }
     let mut i = 0;
     while i < chars.len() {
-        let (at, c) = chars[i];
-        let opens = match c {
-            '"' => true,
-            '\'' => i == 0 || !chars[i - 1].1.is_alphanumeric(),
-            _ => false,
-        };
-        if opens && let Some(j) = next_close[i] {
+        let at = chars[i].0;
+        if opens_quote(&chars, i)
+            && let Some(j) = next_close[i]
+        {
             spans.push(at..chars[j].0 + 1);
             i = j + 1;
             continue;
@@ -682,6 +679,15 @@ pub fn quoted_spans(s: &str) -> Vec<Range<usize>> {
         i += 1;
     }
     spans
+}
+
+/// Whether the character at `i` opens a quotation: a `"`, or a `'` not inside a word.
+fn opens_quote(chars: &[(usize, char)], i: usize) -> bool {
+    match chars[i].1 {
+        '"' => true,
+        '\'' => i == 0 || !chars[i - 1].1.is_alphanumeric(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -778,11 +784,7 @@ mod tests {
         let mut i = 0;
         while i < chars.len() {
             let (at, c) = chars[i];
-            let opens = match c {
-                '"' => true,
-                '\'' => i == 0 || !chars[i - 1].1.is_alphanumeric(),
-                _ => false,
-            };
+            let opens = opens_quote(&chars, i);
             let close = (i + 1..chars.len()).find(|&j| {
                 chars[j].1 == c
                     && (c == '"' || chars.get(j + 1).is_none_or(|n| !n.1.is_alphanumeric()))

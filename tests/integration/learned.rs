@@ -89,6 +89,8 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind3.toml", 0.9, 12),
         ("eval/safety-blind4.toml", 0.93, 12),
         ("eval/safety-blind5.toml", 0.95, 8),
+        ("eval/safety-blind6.toml", 0.95, 14),
+        ("eval/safety-blind7.toml", 0.95, 16),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
