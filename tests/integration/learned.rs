@@ -92,6 +92,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind6.toml", 0.95, 14),
         ("eval/safety-blind7.toml", 0.95, 16),
         ("eval/safety-blind8.toml", 0.93, 16),
+        ("eval/safety-blind9.toml", 0.93, 13),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
