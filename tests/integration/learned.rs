@@ -93,6 +93,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind7.toml", 0.95, 16),
         ("eval/safety-blind8.toml", 0.93, 16),
         ("eval/safety-blind9.toml", 0.93, 13),
+        ("eval/safety-blind10.toml", 0.88, 19),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
