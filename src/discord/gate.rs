@@ -38,38 +38,35 @@ impl serenity::Framework for Gated {
     }
 
     async fn dispatch(&self, ctx: serenity::Context, event: serenity::FullEvent) {
-        let question = match &event {
+        // Interactions (clicks, autocomplete and other commands too) and possible questions wait
+        // for a turn; other events pass straight on.
+        let (question, waits) = match &event {
             serenity::FullEvent::InteractionCreate { interaction } => {
-                match ask_question(interaction) {
-                    Some(text) => Some(text),
-                    // Clicks, autocomplete and other commands wait their turn like questions.
-                    None => {
-                        let _turn = turn().await;
-                        self.0.dispatch(ctx, event).await;
-                        return;
-                    }
-                }
+                (ask_question(interaction), true)
             }
             serenity::FullEvent::Message { new_message } if may_be_question(new_message) => {
-                Some(new_message.content.as_str())
+                (Some(new_message.content.as_str()), true)
             }
-            _ => None,
+            _ => (None, false),
         };
-        let Some(text) = question else {
-            self.0.dispatch(ctx, event).await;
-            return;
+        let screened = match question {
+            Some(text) => {
+                let data = self.0.user_data().await;
+                Some(data.engine().screen(&super::question::question_of(text)))
+            }
+            None => None,
         };
-        let data = self.0.user_data().await;
-        let screened = data.engine().screen(&super::question::question_of(text));
         // A crisis reply goes first: it never waits for a turn behind ordinary questions.
-        let _turn = if matches!(screened, Screened::Crisis(_)) {
-            None
-        } else {
-            turn().await
-        };
-        SCREENED
-            .scope(RefCell::new(Some(screened)), self.0.dispatch(ctx, event))
-            .await;
+        let crisis = matches!(screened, Some(Screened::Crisis(_)));
+        let _turn = if waits && !crisis { turn().await } else { None };
+        match screened {
+            Some(s) => {
+                SCREENED
+                    .scope(RefCell::new(Some(s)), self.0.dispatch(ctx, event))
+                    .await
+            }
+            None => self.0.dispatch(ctx, event).await,
+        }
     }
 }
 

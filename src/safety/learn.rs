@@ -64,7 +64,7 @@ pub fn train(rules: &SafetyRules, examples: &[Example], threshold: f32, header: 
         .iter()
         .map(|e| {
             let (n, marks) = rules.read(&e.text);
-            let marks = rules.model_marks(&n, &marks);
+            let marks = rules.model_marks(&marks, &rules.negated(&n, &marks));
             let mut row: Vec<u32> = Vec::new();
             features(
                 &n,

@@ -26,13 +26,14 @@ impl SafetyRules {
         &self,
         n: &Normalized,
         marks: &[Mark],
+        negated: &[bool],
         outcome: Option<Outcome>,
     ) -> Option<Level> {
         let model = self.model.as_ref()?;
         if matches!(outcome, Some(Outcome::Topic | Outcome::HarmReduction)) || n.tokens.is_empty() {
             return None;
         }
-        let r = model.read(n, &self.model_marks(n, marks), &self.model_classes);
+        let r = model.read(n, &self.model_marks(marks, negated), &self.model_classes);
         if !r.is_danger(model.threshold) {
             return None;
         }
@@ -52,7 +53,7 @@ impl SafetyRules {
     pub fn learned_reading(&self, message: &str) -> Option<(model::Reading, Vec<(String, f32)>)> {
         let model = self.model.as_ref()?;
         let (n, marks) = self.read(message);
-        let marks = self.model_marks(&n, &marks);
+        let marks = self.model_marks(&marks, &self.negated(&n, &marks));
         let classes = &self.model_classes;
         Some((
             model.read(&n, &marks, classes),

@@ -426,14 +426,20 @@ impl SafetyRules {
         })
     }
 
-    /// The classes found as the learned reading sees them: a negated mark ("i'm not
-    /// suicidal") is its class's negated twin in [`SafetyRules::model_classes`].
-    fn model_marks(&self, n: &Normalized, marks: &[Mark]) -> Vec<Mark> {
-        let offset = self.lexicon.classes.len() as lexicon::ClassId;
+    /// Whether each mark is negated ("i'm not suicidal"), as the rules and the learned reading
+    /// both read it.
+    fn negated(&self, n: &Normalized, marks: &[Mark]) -> Vec<bool> {
         rules::negation(&self.special, n, marks)
-            .into_iter()
-            .zip(marks)
-            .map(|(negated, m)| Mark {
+    }
+
+    /// The classes found as the learned reading sees them: a negated mark is its class's
+    /// negated twin in [`SafetyRules::model_classes`].
+    fn model_marks(&self, marks: &[Mark], negated: &[bool]) -> Vec<Mark> {
+        let offset = self.lexicon.classes.len() as lexicon::ClassId;
+        marks
+            .iter()
+            .zip(negated)
+            .map(|(m, &negated)| Mark {
                 class: if negated { m.class + offset } else { m.class },
                 ..*m
             })
@@ -456,12 +462,14 @@ impl SafetyRules {
     /// Screens a message. Total: any text gets a verdict, nothing panics; linear in its length.
     pub fn screen(&self, message: &str) -> Screened {
         let (normalized, marks) = self.read(message);
+        let negated = self.negated(&normalized, &marks);
         let finding = rules::evaluate(
             &self.rules,
             &self.special,
             &self.signals,
             &normalized,
             &marks,
+            &negated,
         );
         if let Some(f) = &finding {
             let level = match (f.outcome, f.who) {
@@ -479,8 +487,12 @@ impl SafetyRules {
                 });
             }
         }
-        if let Some(level) = self.learned(&normalized, &marks, finding.as_ref().map(|f| f.outcome))
-        {
+        if let Some(level) = self.learned(
+            &normalized,
+            &marks,
+            &negated,
+            finding.as_ref().map(|f| f.outcome),
+        ) {
             return Screened::Crisis(Crisis {
                 level,
                 language: None,

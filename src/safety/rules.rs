@@ -141,8 +141,8 @@ pub fn evaluate(
     signals: &ClassSet,
     n: &Normalized,
     marks: &[Mark],
+    negated: &[bool],
 ) -> Option<Finding> {
-    let negated = negation(special, n, marks);
     let dropped = mentioned(special, n, marks, signals);
     // The marks still in play, in order (they are sorted by start, so by sentence), and the
     // stretch of them each sentence holds: no list per sentence to allocate.

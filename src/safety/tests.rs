@@ -146,7 +146,7 @@ fn the_learned_reading_sees_negated_classes_as_their_twins() {
     let r = rules();
     let names = |text: &str| -> Vec<String> {
         let (n, marks) = r.read(text);
-        r.model_marks(&n, &marks)
+        r.model_marks(&marks, &r.negated(&n, &marks))
             .iter()
             .map(|m| r.model_classes[m.class as usize].clone())
             .collect()
