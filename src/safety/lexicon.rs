@@ -2,7 +2,7 @@
 //! words with their regular inflections, and matched against a normalised message to find where
 //! each class occurs ("marks"). Phrases are words separated by spaces; `a|b` accepts either word;
 //! `*` skips up to four words; `#num` is any number, `#big` one of ten or more, `#year` a year;
-//! `=word` takes the word exactly, without inflections; an entry `-pril` is any word of six letters
+//! `=word` takes the word exactly, without inflections or typos; an entry `-pril` is any word of six letters
 //! or more ending so (generic medicine names follow such stems). Matching is linear: each word starts at most the phrases that begin with it.
 
 use std::collections::HashMap;
@@ -141,6 +141,8 @@ pub struct Lexicon {
     words: Vec<Box<str>>,
     /// Base word → id.
     word_ids: FastMap<Box<str>, u32>,
+    /// Ids of the words listed exactly (`=word`): no inflection and no typo reaches them.
+    exact: Vec<u32>,
     /// Word endings that name a class (`-pril`, `-statin`: generic medicine names), by their last
     /// two letters, with the pseudo-word id that stands for them.
     suffixes: FastMap<[u8; 2], Vec<(Box<str>, u32)>>,
@@ -199,6 +201,9 @@ impl Lexicon {
             }
         };
         let forms = if exact {
+            if !self.exact.contains(&id) {
+                self.exact.push(id);
+            }
             vec![word.to_string()]
         } else {
             inflections(word)
@@ -340,7 +345,10 @@ impl Lexicon {
         self.fuzzy.clear();
         for (i, w) in self.words.iter().enumerate() {
             let b = w.as_bytes();
-            if b.len() >= FUZZY_MIN && b.iter().all(u8::is_ascii_lowercase) {
+            if b.len() >= FUZZY_MIN
+                && b.iter().all(u8::is_ascii_lowercase)
+                && !self.exact.contains(&(i as u32))
+            {
                 self.fuzzy
                     .entry([b[0], b[1]])
                     .or_default()

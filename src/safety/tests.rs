@@ -51,6 +51,23 @@ fn screen_labels() {
         ("this exam is killing me", "ordinary"),
         ("how do i kill the process", "ordinary"),
         ("cut my own hair", "ordinary"),
+        // A comparison with an everyday thing is hyperbole; with living itself it is not.
+        (
+            "id rather walk into the sea than do my taxes lol",
+            "ordinary",
+        ),
+        (
+            "i'd rather jump off a cliff than sit through that meeting",
+            "ordinary",
+        ),
+        ("i'd rather be dead than keep living like this", "crisis"),
+        (
+            "id rather jump off a bridge than wake up tomorrow",
+            "crisis",
+        ),
+        // An exact word takes no typo: "bringt" (the heat is killing me) is not "bringe".
+        ("die hitze bringt mich um", "ordinary"),
+        ("ich bringe mich um", "crisis (de)"),
         (
             "how much methadone is a safe starting dose?",
             "medical_advice",
