@@ -9,7 +9,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::{Config, Context, Engine, LoadError};
+use crate::engine::{Config, Context, Engine, LoadError, Shelf};
+
+mod library;
 use crate::eval::{beir, cases};
 use crate::render;
 use crate::reply::Reply;
@@ -35,6 +37,9 @@ pub struct AskOptions {
     /// A library folder or JSONL file instead of the configured one (data/).
     #[arg(long)]
     pub library: Option<PathBuf>,
+    /// Answer as this server (guild id) would: from its own library in the store.
+    #[arg(long, conflicts_with = "library")]
+    pub server: Option<u64>,
 }
 
 /// How a reply is printed.
@@ -119,6 +124,11 @@ pub enum Command {
     },
     /// Evaluate: development cases (CASES.toml) or a BEIR folder (--beir DIR).
     Eval(EvalArgs),
+    /// Servers' own libraries in the store (moderators use `/lantern library` in Discord).
+    Library {
+        #[command(subcommand)]
+        action: library::LibraryAction,
+    },
     /// Run the Discord bot (token from DISCORD_TOKEN or the configured secrets file).
     Serve {
         /// Base URL replacing Discord's for every REST call (overrides lantern.toml).
@@ -184,6 +194,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Index { library } => index(&cli.config, library.as_deref()),
         Command::Check { library } => Ok(check(&cli.config, library.as_deref())),
         Command::Eval(args) => eval(&cli.config, &args),
+        Command::Library { action } => library::run(&engine(&cli.config, None)?, action),
         Command::Serve { http_proxy } => crate::discord::serve_from_cli(&cli.config, http_proxy),
     }
 }
@@ -196,6 +207,14 @@ fn engine(config: &Path, library: Option<&Path>) -> anyhow::Result<Engine> {
             anyhow::bail!("{ps}\n(run `lantern check` for the full list)")
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The library questions are answered from: a server's (`--server`), else the loaded one.
+fn shelf(engine: &Engine, options: &AskOptions) -> anyhow::Result<std::sync::Arc<Shelf>> {
+    match options.server {
+        Some(server) => library::server_shelf(engine, server),
+        None => Ok(engine.shelf.clone()),
     }
 }
 
@@ -222,7 +241,8 @@ fn ask(
 ) -> anyhow::Result<ExitCode> {
     let engine = engine(config, options.library.as_deref())?;
     let ctx = context(&engine, options)?;
-    let reply = engine.ask(question, &ctx);
+    let shelf = shelf(&engine, options)?;
+    let reply = engine.ask_in(&shelf, question, &ctx);
     let mut out = std::io::stdout().lock();
     if json {
         let mut value = json_reply(&reply);
@@ -300,6 +320,7 @@ pub fn json_reply(reply: &Reply) -> serde_json::Value {
 fn repl(config: &Path, options: &AskOptions, format: Format) -> anyhow::Result<ExitCode> {
     let engine = engine(config, options.library.as_deref())?;
     let ctx = context(&engine, options)?;
+    let shelf = shelf(&engine, options)?;
     let stdin = std::io::stdin();
     let mut out = std::io::stdout();
     eprintln!("Ask a question (Ctrl-D to quit).");
@@ -311,7 +332,7 @@ fn repl(config: &Path, options: &AskOptions, format: Format) -> anyhow::Result<E
             break;
         }
         let started = Instant::now();
-        let reply = engine.ask(line.trim_end_matches(['\n', '\r']), &ctx);
+        let reply = engine.ask_in(&shelf, line.trim_end_matches(['\n', '\r']), &ctx);
         writeln!(out, "{}\n", print_reply(&reply, format))?;
         eprintln!("({:?})", started.elapsed());
     }
@@ -394,28 +415,29 @@ fn index(config: &Path, library: Option<&Path>) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let engine = engine(config, library)?;
     let elapsed = started.elapsed();
-    let words: usize = engine.library.passages.iter().map(|p| p.words).sum();
+    let words: usize = engine.shelf.library.passages.iter().map(|p| p.words).sum();
     println!("library: {}", engine.library_path.display());
-    println!("documents: {}", engine.library.documents.len());
+    println!("documents: {}", engine.shelf.library.documents.len());
     println!(
         "passages: {} ({} words, {:.0} per passage)",
-        engine.library.passages.len(),
+        engine.shelf.library.passages.len(),
         words,
-        words as f64 / engine.library.passages.len().max(1) as f64
+        words as f64 / engine.shelf.library.passages.len().max(1) as f64
     );
     println!(
         "index: {:?} in {:.1} ms",
-        engine.index.provenance,
+        engine.shelf.index.provenance,
         elapsed.as_secs_f64() * 1000.0
     );
-    for d in &engine.library.documents {
+    for d in &engine.shelf.library.documents {
         let n = engine
+            .shelf
             .library
             .passages
             .iter()
-            .filter(|p| engine.library.documents[p.doc].id == d.id)
+            .filter(|p| engine.shelf.library.documents[p.doc].id == d.id)
             .count();
-        if engine.library.documents.len() <= 50 {
+        if engine.shelf.library.documents.len() <= 50 {
             println!("  {} ({} passages): {}", d.id, n, d.display_title());
         }
     }

@@ -24,6 +24,8 @@ pub struct Settings {
     pub discord: DiscordSettings,
     /// The SQLite store.
     pub store: StoreSettings,
+    /// Servers' own libraries.
+    pub libraries: LibrarySettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -37,6 +39,7 @@ impl Default for Settings {
             search: SearchSettings::default(),
             discord: DiscordSettings::default(),
             store: StoreSettings::default(),
+            libraries: LibrarySettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -113,6 +116,9 @@ pub struct DiscordSettings {
     pub http_proxy: String,
     /// A file holding the bot token when `DISCORD_TOKEN` is not set (keep it out of git).
     pub token_file: PathBuf,
+    /// The operator's own server: its moderators may reload the shipped library for every
+    /// server (`/lantern library reload`). 0: nobody may from Discord (the command line can).
+    pub operator_guild: u64,
 }
 
 impl Default for DiscordSettings {
@@ -122,6 +128,7 @@ impl Default for DiscordSettings {
             test_guilds: Vec::new(),
             http_proxy: String::new(),
             token_file: PathBuf::from("config/secrets.toml"),
+            operator_guild: 0,
         }
     }
 }
@@ -138,6 +145,32 @@ impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {
             path: PathBuf::from(".lantern/lantern.db"),
+        }
+    }
+}
+
+/// Servers' own libraries: what one server may add, and how many built libraries stay in memory.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LibrarySettings {
+    /// Largest file a moderator may add, in bytes.
+    pub max_file_bytes: usize,
+    /// Most documents of a server's own.
+    pub max_documents: usize,
+    /// Most passages of a server's own documents.
+    pub max_passages: usize,
+    /// Servers' libraries kept built in memory; the least recently used is dropped beyond it
+    /// (and built again on its next question).
+    pub kept_in_memory: usize,
+}
+
+impl Default for LibrarySettings {
+    fn default() -> Self {
+        LibrarySettings {
+            max_file_bytes: 1_000_000,
+            max_documents: 200,
+            max_passages: 5_000,
+            kept_in_memory: 64,
         }
     }
 }

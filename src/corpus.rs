@@ -398,7 +398,7 @@ fn read_file(file: &Path) -> Result<Vec<Document>, Vec<Problem>> {
     }
 }
 
-fn check_unique_ids(documents: &[Document], problems: &mut Vec<Problem>) {
+pub(crate) fn check_unique_ids(documents: &[Document], problems: &mut Vec<Problem>) {
     let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
     for d in documents {
         if let Some(first) = seen.insert(&d.id, &d.file) {
@@ -427,7 +427,7 @@ struct FrontMatter {
     source: Option<String>,
 }
 
-fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 80
         && id
@@ -435,7 +435,7 @@ fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-fn valid_date(date: &str) -> bool {
+pub(crate) fn valid_date(date: &str) -> bool {
     let parts: Vec<&str> = date.split('-').collect();
     parts.len() == 3
         && parts[0].len() == 4
@@ -592,7 +592,8 @@ fn classify(line: &str) -> (BlockKind, usize) {
     (BlockKind::Paragraph, 0)
 }
 
-/// One line of a JSONL collection (BEIR layout: `_id`, `title`, `text`; other keys ignored).
+/// One line of a JSONL collection (BEIR layout: `_id`, `title`, `text`, and optionally `author`,
+/// `publisher` and `date` as a server's export writes them; other keys ignored).
 #[derive(Debug, Deserialize)]
 struct JsonlDoc {
     #[serde(rename = "_id")]
@@ -601,6 +602,12 @@ struct JsonlDoc {
     title: String,
     #[serde(default)]
     text: String,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    publisher: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
 }
 
 /// Parses a JSONL collection: one document per non-empty line.
@@ -645,13 +652,24 @@ pub fn parse_jsonl(file: &Path, content: &str) -> Result<Vec<Document>, Vec<Prob
             ));
             continue;
         }
+        if let Some(date) = &parsed.date
+            && !valid_date(date)
+        {
+            problems.push(Problem::new(
+                file,
+                Some(line_no),
+                "\"date\" must be YYYY-MM-DD",
+            ));
+            continue;
+        }
         let blocks = parse_plain_blocks(&body);
+        let named = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         docs.push(Document {
             id,
             title,
-            author: None,
-            publisher: None,
-            date: None,
+            author: named(parsed.author),
+            publisher: named(parsed.publisher),
+            date: parsed.date,
             source: None,
             file: file.to_path_buf(),
             body,
@@ -666,7 +684,7 @@ pub fn parse_jsonl(file: &Path, content: &str) -> Result<Vec<Document>, Vec<Prob
 }
 
 /// Plain text (JSONL): every non-empty line is a paragraph.
-fn parse_plain_blocks(body: &str) -> Vec<Block> {
+pub(crate) fn parse_plain_blocks(body: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut offset = 0;
     for line in body.split_inclusive('\n') {

@@ -3,6 +3,7 @@
 //! server's context go in, a [`Reply`] comes out; every path ends in a reply with a disclaimer.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::answer;
 use crate::config::Settings;
@@ -119,6 +120,30 @@ impl Config {
     }
 }
 
+/// A library and its index: what one server's questions are answered from. The shipped library
+/// is one; a server with documents of its own has its own ([`crate::libraries`]).
+#[derive(Debug)]
+pub struct Shelf {
+    /// The documents and their passages.
+    pub library: Library,
+    /// Their index.
+    pub index: SearchIndex,
+    /// Which version of the server's library this is (0: the shipped library as loaded).
+    pub version: u64,
+}
+
+impl Shelf {
+    /// Indexes a library in memory.
+    pub fn build(library: Library, version: u64) -> Result<Shelf, crate::index::IndexError> {
+        let index = SearchIndex::build(&library)?;
+        Ok(Shelf {
+            library,
+            index,
+            version,
+        })
+    }
+}
+
 /// Lantern's engine.
 pub struct Engine {
     /// `lantern.toml`.
@@ -129,10 +154,9 @@ pub struct Engine {
     pub resources: Resources,
     /// Retrieval configuration.
     pub retrieval: Retrieval,
-    /// The library.
-    pub library: Library,
-    /// Its index.
-    pub index: SearchIndex,
+    /// The shipped library and its index (`data/`): the operator's, and every server's unless
+    /// the server keeps only its own documents.
+    pub shelf: Arc<Shelf>,
     /// Where the library was read from.
     pub library_path: PathBuf,
 }
@@ -197,8 +221,11 @@ impl Engine {
             settings: config.settings,
             safety: config.safety,
             resources: config.resources,
-            library,
-            index,
+            shelf: Arc::new(Shelf {
+                library,
+                index,
+                version: 0,
+            }),
             library_path,
         })
     }
@@ -206,8 +233,8 @@ impl Engine {
     /// Does now the work otherwise done by the first questions: every passage's analysis and the
     /// typo-correction vocabulary (for a long-running bot; a one-off `ask` skips it).
     pub fn warm(&self) {
-        self.library.warm();
-        self.index.warm();
+        self.shelf.library.warm();
+        self.shelf.index.warm();
     }
 
     /// The default context (configured region, configured number of results).
@@ -223,15 +250,27 @@ impl Engine {
         self.resources.disclaimer(region)
     }
 
-    /// Answers a message. Never fails: every input gets a reply with the disclaimer.
+    /// Answers a message from the shipped library. Never fails: every input gets a reply with
+    /// the disclaimer.
     pub fn ask(&self, text: &str, ctx: &Context) -> Reply {
         self.reply(self.screen(text), ctx, 0)
     }
 
-    /// The next results for a question already answered (the "more results" button): the
+    /// Answers a message from a server's library.
+    pub fn ask_in(&self, shelf: &Shelf, text: &str, ctx: &Context) -> Reply {
+        self.reply_in(shelf, self.screen(text), ctx, 0)
+    }
+
+    /// The next results from the shipped library for a question already answered: the
     /// passages ranked after the first `skip`.
     pub fn more(&self, text: &str, ctx: &Context, skip: usize) -> Reply {
-        self.reply(self.screen(text), ctx, skip)
+        self.more_in(&self.shelf, text, ctx, skip)
+    }
+
+    /// The next results for a question already answered (the "more results" button): the
+    /// passages ranked after the first `skip`, from the library it was answered from.
+    pub fn more_in(&self, shelf: &Shelf, text: &str, ctx: &Context, skip: usize) -> Reply {
+        self.reply_in(shelf, self.screen(text), ctx, skip)
     }
 
     /// The safety screen's verdict on a message (the Discord layer acts on a crisis before
@@ -240,8 +279,15 @@ impl Engine {
         self.safety.screen(text)
     }
 
-    /// The reply to a screened message, skipping the first `skip` passages of an answer.
+    /// The reply to a screened message from the shipped library, skipping the first `skip`
+    /// passages of an answer.
     pub fn reply(&self, screened: Screened, ctx: &Context, skip: usize) -> Reply {
+        self.reply_in(&self.shelf, screened, ctx, skip)
+    }
+
+    /// The reply to a screened message from a library, skipping the first `skip` passages of
+    /// an answer.
+    pub fn reply_in(&self, shelf: &Shelf, screened: Screened, ctx: &Context, skip: usize) -> Reply {
         let disclaimer = self.disclaimer(&ctx.region);
         match screened {
             Screened::Crisis(crisis) => {
@@ -254,20 +300,20 @@ impl Engine {
             Screened::Empty => self.help(&ctx.region),
             Screened::MedicalAdvice(q, advice) => {
                 let general = self
-                    .excerpts(&q, ctx.results, skip, Quoting::GeneralInformation)
+                    .excerpts(shelf, &q, ctx.results, skip, Quoting::GeneralInformation)
                     .unwrap_or_default();
                 answer::medical_advice(general, advice, disclaimer)
             }
             Screened::Topic(q) => {
                 let excerpts = self
-                    .excerpts(&q, ctx.results, skip, Quoting::Answer)
+                    .excerpts(shelf, &q, ctx.results, skip, Quoting::Answer)
                     .unwrap_or_default();
                 let (region, lines) = self.lines_for(&ctx.region, Level::Crisis);
                 answer::topic(excerpts, lines, &region.emergency, disclaimer)
             }
             Screened::HarmReduction(q) => {
                 let excerpts = self
-                    .excerpts(&q, ctx.results, skip, Quoting::GeneralInformation)
+                    .excerpts(shelf, &q, ctx.results, skip, Quoting::GeneralInformation)
                     .unwrap_or_default();
                 let (region, lines) = self.lines_for(&ctx.region, Level::Emergency);
                 let guidance = self
@@ -276,15 +322,17 @@ impl Engine {
                     .map(|g| g.for_region(region));
                 answer::harm_reduction(excerpts, lines, guidance, &region.emergency, disclaimer)
             }
-            Screened::Ordinary(q) => match self.excerpts(&q, ctx.results, skip, Quoting::Answer) {
-                Some(excerpts) if !excerpts.is_empty() => answer::answer(excerpts, disclaimer),
-                _ if skip > 0 => Reply::text(
-                    Kind::NoMatch,
-                    "That's everything relevant the library has on this.",
-                    disclaimer,
-                ),
-                _ => answer::no_match(disclaimer),
-            },
+            Screened::Ordinary(q) => {
+                match self.excerpts(shelf, &q, ctx.results, skip, Quoting::Answer) {
+                    Some(excerpts) if !excerpts.is_empty() => answer::answer(excerpts, disclaimer),
+                    _ if skip > 0 => Reply::text(
+                        Kind::NoMatch,
+                        "That's everything relevant the library has on this.",
+                        disclaimer,
+                    ),
+                    _ => answer::no_match(disclaimer),
+                }
+            }
         }
     }
 
@@ -303,14 +351,20 @@ impl Engine {
     pub fn focus(&self, text: &str) -> Vec<String> {
         self.screen(text)
             .question()
-            .map(|q| self.retrieval.query(&self.index, q).focus_words())
+            .map(|q| self.retrieval.query(&self.shelf.index, q).focus_words())
             .unwrap_or_default()
     }
 
-    /// Ranked passages for a screened question, ungated (for evaluation and "more results").
+    /// Ranked passages for a screened question from the shipped library, ungated (for
+    /// evaluation).
     pub fn retrieve(&self, question: &Question, limit: usize) -> Retrieved {
+        self.retrieve_in(&self.shelf, question, limit)
+    }
+
+    /// Ranked passages for a screened question from a library, ungated.
+    pub fn retrieve_in(&self, shelf: &Shelf, question: &Question, limit: usize) -> Retrieved {
         self.retrieval
-            .search(&self.index, &self.library, question, limit)
+            .search(&shelf.index, &shelf.library, question, limit)
     }
 
     /// Quotes for a question, or `None` when the answerability decision finds nothing that
@@ -318,13 +372,14 @@ impl Engine {
     /// that hold every concept of the question (full coverage), in the article's own voice.
     fn excerpts(
         &self,
+        shelf: &Shelf,
         question: &Question,
         results: usize,
         skip: usize,
         quoting: Quoting,
     ) -> Option<Vec<Excerpt>> {
-        let retrieved = self.retrieve(question, skip + results.max(1));
-        if !self.retrieval.is_relevant(&retrieved, &self.library) {
+        let retrieved = self.retrieve_in(shelf, question, skip + results.max(1));
+        if !self.retrieval.is_relevant(&retrieved, &shelf.library) {
             return None;
         }
         let voice = match quoting {
@@ -341,7 +396,7 @@ impl Engine {
             self.retrieval
                 .quotable(&retrieved, skip)
                 .filter(whole)
-                .filter_map(|h| answer::excerpt(&self.library, h, &retrieved.focus, voice))
+                .filter_map(|h| answer::excerpt(&shelf.library, h, &retrieved.focus, voice))
                 .filter(|e| quoted.insert(e.quote.split_whitespace().collect::<Vec<_>>().join(" ")))
                 .collect(),
         )
@@ -356,9 +411,14 @@ impl Engine {
         )
     }
 
-    /// What Lantern is and is not, and what the library holds.
+    /// What Lantern is and is not, and what the shipped library holds.
     pub fn about(&self, region: &str) -> Reply {
-        let mut docs: Vec<String> = self
+        self.about_in(&self.shelf, region)
+    }
+
+    /// What Lantern is and is not, and what a server's library holds.
+    pub fn about_in(&self, shelf: &Shelf, region: &str) -> Reply {
+        let mut docs: Vec<String> = shelf
             .library
             .documents
             .iter()
@@ -376,10 +436,10 @@ impl Engine {
                 }
             })
             .collect();
-        if self.library.documents.len() > 20 {
+        if shelf.library.documents.len() > 20 {
             docs.push(format!(
                 "\u{2022} … and {} more",
-                self.library.documents.len() - 20
+                shelf.library.documents.len() - 20
             ));
         }
         Reply::new(
@@ -389,7 +449,7 @@ impl Engine {
                     text: "Lantern answers questions with short, verbatim quotes from this server's library, each cited. It does not write advice of its own, it is not a clinician, and it is not a helpline: in a crisis it points to people who can help.".to_string(),
                 },
                 Block::Text {
-                    text: format!("The library ({} documents):\n{}", self.library.documents.len(), docs.join("\n")),
+                    text: format!("The library ({} documents):\n{}", shelf.library.documents.len(), docs.join("\n")),
                 },
                 Block::Text {
                     text: "What it stores: counts of questions and feedback per server; the text of questions only where a server's moderators turned logging on, deleted after their retention period. `/forgetme` erases what is stored about you.".to_string(),
@@ -459,27 +519,33 @@ impl Engine {
         )
     }
 
-    /// A passage shown whole, with its citation (`/source`).
+    /// A passage of the shipped library shown whole, with its citation.
     pub fn source(&self, passage_id: &str, region: &str) -> Reply {
+        self.source_in(&self.shelf, passage_id, region)
+    }
+
+    /// A passage of a library shown whole, with its citation (`/source`).
+    pub fn source_in(&self, shelf: &Shelf, passage_id: &str, region: &str) -> Reply {
+        let library = &shelf.library;
         let disclaimer = self.disclaimer(region);
-        let Some((_, passage)) = self.library.passage_by_id(passage_id.trim()) else {
+        let Some((_, passage)) = library.passage_by_id(passage_id.trim()) else {
             return Reply::text(
                 Kind::Notice,
                 "I can't find that passage. Use the id shown under an answer (like `document#section`).",
                 disclaimer,
             );
         };
-        let doc = self.library.document_of(passage);
+        let doc = library.document_of(passage);
         let whole = Excerpt {
             passage_id: passage.id.clone(),
             doc_id: doc.id.clone(),
-            quote: self.library.passage_text(passage).to_string(),
+            quote: library.passage_text(passage).to_string(),
             offset: passage.range.start,
             cut: false,
             highlights: Vec::new(),
-            citation: answer::citation(&self.library, passage),
+            citation: answer::citation(library, passage),
             score: 0.0,
-            passage_text: self.library.passage_text(passage).to_string(),
+            passage_text: library.passage_text(passage).to_string(),
         };
         Reply::new(
             Kind::Source,

@@ -47,6 +47,7 @@ pub mod crisis;
 pub mod render;
 pub mod plain;
 pub mod engine;
+pub mod libraries;
 pub mod eval;
 pub mod store;
 pub mod discord;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
 
+use crate::engine::{Engine, Shelf};
 use crate::reply::{Kind, Reply};
 use crate::safety::{Level, Screened};
 
@@ -66,10 +67,10 @@ pub fn handle_question(
     asked: &Asked,
     screened: Screened,
     settings: &ServerSettings,
+    (engine, shelf): (&Engine, &Shelf),
     now: Instant,
 ) -> Handled {
-    let engine = data.engine();
-    let ctx = data.context(&engine, settings);
+    let ctx = data.context(engine, settings);
     let level = match &screened {
         Screened::Crisis(c) => Some(c.level),
         _ => None,
@@ -115,7 +116,7 @@ pub fn handle_question(
         }
         Screened::Empty => (None, None),
     };
-    let reply = data.reply(&engine, screened, &ctx);
+    let reply = data.reply(engine, shelf, asked.guild, screened, &ctx);
     let outcome = outcome.or(match reply.kind {
         Kind::Answer => Some(Outcome::Answered),
         Kind::NoMatch => Some(Outcome::NoMatch),
@@ -123,7 +124,13 @@ pub fn handle_question(
     });
     let buttons = (reply.kind == Kind::Answer).then(|| {
         let q = question.clone().unwrap_or_default();
-        data.remember(Remembered::new(q, asked.guild, asked.user, ctx.clone()))
+        data.remember(Remembered::new(
+            q,
+            asked.guild,
+            asked.user,
+            ctx.clone(),
+            shelf.version,
+        ))
     });
     Handled {
         reply,
@@ -229,7 +236,18 @@ pub async fn ask(
     // Screened once, by the gate that gave this question its turn (a crisis needs none).
     let screened = super::gate::screened(data, &asked.text);
     let settings = data.settings(asked.guild).await;
-    let handled = handle_question(data, &asked, screened, &settings, Instant::now());
+    let engine = data.engine();
+    let shelf = data
+        .shelf_for(&engine, &screened, asked.guild, &settings)
+        .await;
+    let handled = handle_question(
+        data,
+        &asked,
+        screened,
+        &settings,
+        (&engine, &shelf),
+        Instant::now(),
+    );
     let ephemeral = if handled.crisis.is_some() {
         !settings.crisis_public
     } else if handled.outcome.is_none() {
@@ -346,9 +364,13 @@ pub async fn resources(
 }
 
 async fn complete_passage(ctx: Ctx<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let engine = ctx.data().engine();
+    let data = ctx.data();
+    let guild = ctx.guild_id().map(|g| g.get());
+    let engine = data.engine();
+    let settings = data.settings(guild).await;
+    let shelf = data.shelf(&engine, guild, &settings).await;
     let p = partial.trim().to_lowercase();
-    let choices = engine
+    let choices = shelf
         .library
         .passages
         .iter()
@@ -374,10 +396,12 @@ pub async fn source(
     passage: String,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let (engine, region) = data
-        .engine_and_region(ctx.guild_id().map(|g| g.get()))
+    let guild = ctx.guild_id().map(|g| g.get());
+    let (engine, region) = data.engine_and_region(guild).await;
+    let shelf = data
+        .shelf(&engine, guild, &*data.settings(guild).await)
         .await;
-    let reply = engine.source(&passage, &region);
+    let reply = engine.source_in(&shelf, &passage, &region);
     send::respond(ctx, &reply, true, None).await
 }
 
@@ -385,10 +409,12 @@ pub async fn source(
 #[poise::command(slash_command)]
 pub async fn about(ctx: Ctx<'_>) -> Result<(), Error> {
     let data = ctx.data();
-    let (engine, region) = data
-        .engine_and_region(ctx.guild_id().map(|g| g.get()))
+    let guild = ctx.guild_id().map(|g| g.get());
+    let (engine, region) = data.engine_and_region(guild).await;
+    let shelf = data
+        .shelf(&engine, guild, &*data.settings(guild).await)
         .await;
-    send::respond(ctx, &engine.about(&region), true, None).await
+    send::respond(ctx, &engine.about_in(&shelf, &region), true, None).await
 }
 
 /// How to use Lantern.

@@ -89,6 +89,54 @@ impl Courier {
             .unwrap_or_default()
     }
 
+    /// Downloads a file a member attached to a command, at most `max_bytes`. Only Discord's
+    /// attachment hosts (and the REST proxy's origin, which is where a rate-limit proxy or the
+    /// test stand-in serves them) are ever fetched: no other URL.
+    pub async fn fetch_attachment(
+        &self,
+        url: &str,
+        proxy: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, String> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|_| "the attachment has no valid address".to_string())?;
+        let discord = parsed.scheme() == "https"
+            && matches!(
+                parsed.host_str(),
+                Some("cdn.discordapp.com" | "media.discordapp.net")
+            );
+        let proxied = proxy
+            .and_then(|p| reqwest::Url::parse(p).ok())
+            .is_some_and(|p| p.origin() == parsed.origin());
+        if !(discord || proxied) {
+            return Err("only files attached on Discord are read".to_string());
+        }
+        let mut response = self
+            .client
+            .get(parsed)
+            .send()
+            .await
+            .map_err(|e| format!("the file could not be fetched: {}", e.without_url()))?;
+        if !response.status().is_success() {
+            return Err(format!(
+                "the file could not be fetched ({})",
+                response.status()
+            ));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("the file could not be read: {}", e.without_url()))?
+        {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > max_bytes {
+                return Err(format!("the file is larger than {max_bytes} bytes"));
+            }
+        }
+        Ok(bytes)
+    }
+
     /// POSTs `body` as JSON to `route` and returns the response body, retrying as described in
     /// the module documentation.
     pub async fn send(

@@ -29,6 +29,14 @@ pub async fn handle(
         serenity::FullEvent::InteractionCreate {
             interaction: serenity::Interaction::Component(click),
         } => on_click(http, data, click).await,
+        // Removed from the server (an outage sets `unavailable`): what was stored for it goes.
+        serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
+            let guild = incomplete.id.get();
+            data.store.erase_server(guild).await?;
+            data.server_removed(guild);
+            tracing::info!(guild, "removed from a server; its stored data was erased");
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
@@ -63,7 +71,18 @@ async fn on_message(
     if !allowed_here && !crisis {
         return Ok(());
     }
-    let handled = commands::handle_question(data, &asked, screened, &settings, Instant::now());
+    let engine = data.engine();
+    let shelf = data
+        .shelf_for(&engine, &screened, asked.guild, &settings)
+        .await;
+    let handled = commands::handle_question(
+        data,
+        &asked,
+        screened,
+        &settings,
+        (&engine, &shelf),
+        Instant::now(),
+    );
     if !handled.silent {
         let urgency = if crisis {
             Urgency::Crisis
@@ -134,7 +153,17 @@ async fn on_click(
     };
     match button {
         Button::More(_) => {
-            let reply = engine.more(&answer.question, &answer.context, answer.shown);
+            let settings = data.settings(guild).await;
+            let shelf = data.shelf(&engine, guild, &settings).await;
+            let reply = if shelf.version == answer.library {
+                engine.more_in(&shelf, &answer.question, &answer.context, answer.shown)
+            } else {
+                engine.notice(
+                    Kind::Notice,
+                    "This server's library has changed since that answer; please ask again.",
+                    &region,
+                )
+            };
             let more = reply.kind() == Kind::Answer;
             if more {
                 data.advance(token, answer.shown + answer.context.results);

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod deliver;
 pub mod events;
 pub mod gate;
+pub mod library;
 pub mod limits;
 pub mod moderation;
 pub mod question;
@@ -77,13 +78,14 @@ pub async fn serve(
     tokio::task::spawn_blocking(move || warming.warm());
     let purge_store = store.clone();
     let (recorder, recording) = state::recorder(store.clone());
-    let data = Data::new(
+    let mut data = Data::new(
         engine,
         store,
         options.config_dir.clone(),
         recorder,
         deliver::Courier::new(client),
     );
+    data.operator_guild = options.discord.operator_guild;
     let registration = options.discord.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {

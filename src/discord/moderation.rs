@@ -4,11 +4,11 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::engine::Engine;
 use crate::render::escape;
 use crate::reply::Kind;
 use crate::store::{AuditEntry, ServerLine, Store};
 
+use super::library::library;
 use super::send;
 use crate::store::unix_now;
 use poise::ChoiceParameter as _;
@@ -52,12 +52,12 @@ pub async fn lantern(_ctx: Ctx<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-fn guild_of(ctx: Ctx<'_>) -> u64 {
+pub(super) fn guild_of(ctx: Ctx<'_>) -> u64 {
     ctx.guild_id().map_or(0, |g| g.get())
 }
 
 /// Replies to the moderator (ephemeral) with the disclaimer, like every message.
-async fn tell(ctx: Ctx<'_>, text: impl Into<String>) -> Result<(), Error> {
+pub(super) async fn tell(ctx: Ctx<'_>, text: impl Into<String>) -> Result<(), Error> {
     let data = ctx.data();
     let (engine, region) = data
         .engine_and_region(ctx.guild_id().map(|g| g.get()))
@@ -65,7 +65,7 @@ async fn tell(ctx: Ctx<'_>, text: impl Into<String>) -> Result<(), Error> {
     send::respond(ctx, &engine.notice(Kind::Notice, text, &region), true, None).await
 }
 
-async fn audit(ctx: Ctx<'_>, action: &str, detail: impl Into<String>) {
+pub(super) async fn audit(ctx: Ctx<'_>, action: &str, detail: impl Into<String>) {
     let entry = AuditEntry {
         actor: ctx.author().id.get(),
         action: action.to_string(),
@@ -124,6 +124,9 @@ pub async fn config_set(
         .await?;
     match changed {
         Ok(done) => {
+            if setting == Setting::ShippedArticles {
+                data.library_changed(guild);
+            }
             audit(
                 ctx,
                 "config set",
@@ -287,77 +290,6 @@ pub async fn lines_list(ctx: Ctx<'_>) -> Result<(), Error> {
     }
     audit(ctx, "resources list", "").await;
     tell(ctx, text).await
-}
-
-/// The library: list its documents, or reload it from disk.
-#[poise::command(
-    slash_command,
-    subcommands("library_list", "library_reload"),
-    subcommand_required
-)]
-pub async fn library(_ctx: Ctx<'_>) -> Result<(), Error> {
-    Ok(())
-}
-
-/// List the library's documents.
-#[poise::command(slash_command, rename = "list")]
-pub async fn library_list(ctx: Ctx<'_>) -> Result<(), Error> {
-    let engine = ctx.data().engine();
-    let mut text = format!(
-        "The library has {} documents ({} passages):",
-        engine.library.documents.len(),
-        engine.library.passages.len()
-    );
-    for d in engine.library.documents.iter().take(40) {
-        text.push_str(&format!(
-            "\n\u{2022} {} \u{2014} {}",
-            d.id,
-            d.display_title()
-        ));
-    }
-    audit(ctx, "library list", "").await;
-    tell(ctx, text).await
-}
-
-/// Re-read the library without a restart; a broken file keeps the old library.
-#[poise::command(slash_command, rename = "reload")]
-pub async fn library_reload(ctx: Ctx<'_>) -> Result<(), Error> {
-    let data = ctx.data();
-    let _one_at_a_time = data.reload.lock().await;
-    ctx.defer_ephemeral().await?;
-    let config_dir = data.config_dir.clone();
-    let library = data.engine().library_path.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
-        let engine = Engine::load(&config_dir, Some(&library))?;
-        engine.warm();
-        Ok::<Engine, crate::engine::LoadError>(engine)
-    })
-    .await?;
-    match loaded {
-        Ok(engine) => {
-            let summary = format!(
-                "Reloaded: {} documents, {} passages.",
-                engine.library.documents.len(),
-                engine.library.passages.len()
-            );
-            data.set_engine(engine);
-            audit(ctx, "library reload", summary.clone()).await;
-            tell(ctx, summary).await
-        }
-        Err(e) => {
-            let problems: Vec<String> =
-                e.to_string().lines().take(10).map(str::to_string).collect();
-            audit(ctx, "library reload failed", problems.join("; ")).await;
-            tell(
-                ctx,
-                format!(
-                    "Not reloaded: the library or configuration has problems, so the current library stays in use.\n{}",
-                    problems.join("\n")
-                ),
-            )
-            .await
-        }
-    }
 }
 
 /// This server's figures: questions, answers, crisis replies, feedback, unanswered questions.

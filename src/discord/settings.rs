@@ -45,6 +45,9 @@ pub enum Setting {
     /// A role allowed to use moderator commands.
     #[name = "moderator_role"]
     ModeratorRole,
+    /// Whether the shipped articles stay in this server's library beside its own documents.
+    #[name = "shipped_articles"]
+    ShippedArticles,
 }
 
 fn switch(value: &str) -> Result<bool, String> {
@@ -181,6 +184,17 @@ pub fn apply(
             format!(
                 "Crisis replies to /ask visible to the channel: {}.",
                 on_off(settings.crisis_public)
+            )
+        }
+        Setting::ShippedArticles => {
+            settings.shipped_articles = switch(value)?;
+            format!(
+                "The shipped articles are {} this server's library.",
+                if settings.shipped_articles {
+                    "in"
+                } else {
+                    "not in"
+                }
             )
         }
         Setting::ConcernAlerts => {
@@ -329,6 +343,7 @@ pub fn describe(s: &ServerSettings, default_region: &str) -> String {
         format!("crisis_public: {}", on_off(s.crisis_public)),
         format!("concern_alerts: {}", on_off(s.concern_alerts)),
         format!("logging: {}", on_off(s.logging)),
+        format!("shipped_articles: {}", on_off(s.shipped_articles)),
         format!("retention_days: {}", s.retention_days),
         format!(
             "moderator_role: {}",
@@ -433,6 +448,7 @@ mod tests {
         let text = describe(&ServerSettings::default(), "US");
         assert!(text.contains("region: US (default)"));
         assert!(text.contains("mention_channels: all"));
-        assert_eq!(text.lines().count(), 13);
+        assert_eq!(text.lines().count(), 14);
+        assert!(text.contains("shipped_articles: on"));
     }
 }

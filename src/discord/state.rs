@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::engine::{Context, Engine};
+use crate::engine::{Context, Engine, Shelf};
+use crate::libraries::Shelves;
 use crate::reply::{Kind, Reply};
 use crate::safety::Screened;
 use crate::store::sqlite::SqliteStore;
@@ -63,13 +64,22 @@ pub struct Remembered {
     pub shown: usize,
     /// The reply context it was answered in.
     pub context: Context,
+    /// The version of the library it was answered from ("more results" come from that one).
+    pub library: u64,
     at: Instant,
 }
 
 impl Remembered {
     /// A new answer.
-    pub fn new(question: String, guild: Option<GuildId>, asker: UserId, context: Context) -> Self {
+    pub fn new(
+        question: String,
+        guild: Option<GuildId>,
+        asker: UserId,
+        context: Context,
+        library: u64,
+    ) -> Self {
         Remembered {
+            library,
             shown: context.results,
             question,
             guild,
@@ -86,6 +96,11 @@ struct Answers {
     order: VecDeque<u64>,
     next: u64,
 }
+
+/// What a cached reply depends on: the library (server and its library's version; a change of
+/// whether the shipped articles are in it clears the server's replies) and the question in its
+/// context.
+type ReplyKey = (GuildId, u64, String, String, usize);
 
 /// Most questions written in one transaction.
 const RECORD_BATCH: usize = 1024;
@@ -139,12 +154,19 @@ pub struct Data {
     /// Serialises settings changes with their cache update, so the cache never ends on an older
     /// version than the store.
     settings_writes: tokio::sync::Mutex<()>,
-    /// Replies to recent questions, rendered, by (question, region, results); cleared with the
-    /// engine.
-    replies: Mutex<HashMap<(String, String, usize), Arc<Rendered>>>,
+    /// Replies to recent questions, rendered, by the library they came from (server and its
+    /// library's version) and (question, region, results); cleared with the engine.
+    replies: Mutex<HashMap<ReplyKey, Arc<Rendered>>>,
+    /// Servers' own libraries, built on their first question and kept while used.
+    shelves: Shelves,
+    /// Serialises building servers' libraries (a burst of first questions builds one once).
+    building: tokio::sync::Mutex<()>,
     recorder: mpsc::UnboundedSender<QuestionRecord>,
     /// Sends every message, with retries.
     pub courier: super::deliver::Courier,
+    /// The operator's own server (`[discord] operator_guild`): only its moderators may reload
+    /// the shipped library from Discord. 0: nobody may.
+    pub operator_guild: GuildId,
 }
 
 impl Data {
@@ -159,7 +181,10 @@ impl Data {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64);
+        let kept = engine.settings.libraries.kept_in_memory;
         Data {
+            shelves: Shelves::new(kept),
+            building: tokio::sync::Mutex::new(()),
             engine: RwLock::new(engine),
             store,
             limits: Mutex::new(Limits::default()),
@@ -174,6 +199,7 @@ impl Data {
             replies: Mutex::new(HashMap::new()),
             courier,
             recorder,
+            operator_guild: 0,
         }
     }
 
@@ -197,25 +223,130 @@ impl Data {
         let mut current = self.engine.write().unwrap_or_else(|e| e.into_inner());
         *current = Arc::new(engine);
         lock(&self.replies).clear();
+        self.shelves.clear();
     }
 
-    /// The engine's reply to a screened question, rendered, reusing the reply to the same
-    /// question asked recently in the same context (the library does not change between
-    /// reloads). Crises and empty messages are answered afresh: they are cheap and never cached.
-    pub fn reply(&self, engine: &Engine, screened: Screened, ctx: &Context) -> Arc<Rendered> {
+    /// The library a server's questions are answered from: the shipped one unless it has
+    /// documents of its own or keeps only its own, else its own library, built on first use
+    /// and kept in memory while used. When the store cannot be read the shipped library
+    /// answers (a question is still answered).
+    pub async fn shelf(
+        &self,
+        engine: &Arc<Engine>,
+        guild: Option<GuildId>,
+        settings: &ServerSettings,
+    ) -> Arc<Shelf> {
+        let Some(guild) = guild else {
+            return engine.shelf.clone();
+        };
+        if let Some(shelf) = self.shelves.get(guild) {
+            return shelf;
+        }
+        let _one_at_a_time = self.building.lock().await;
+        if let Some(shelf) = self.shelves.get(guild) {
+            return shelf;
+        }
+        let (version, own) = match tokio::try_join!(
+            self.store.library_version(guild),
+            self.store.documents(guild)
+        ) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(
+                    guild,
+                    "reading the server's library failed, using the shipped one: {e}"
+                );
+                return engine.shelf.clone();
+            }
+        };
+        let building = engine.clone();
+        let with_shipped = settings.shipped_articles;
+        let built = tokio::task::spawn_blocking(move || {
+            crate::libraries::server_shelf(&building, &own, version, with_shipped)
+        })
+        .await;
+        match built {
+            Ok(Ok(shelf)) => {
+                self.shelves.put(guild, shelf.clone());
+                shelf
+            }
+            Ok(Err(problem)) => {
+                tracing::error!(
+                    guild,
+                    "the server's library could not be built, using the shipped one: {problem}"
+                );
+                engine.shelf.clone()
+            }
+            Err(e) => {
+                tracing::error!(guild, "building the server's library failed: {e}");
+                engine.shelf.clone()
+            }
+        }
+    }
+
+    /// The library a screened message needs: none for a crisis or an empty message (they are
+    /// answered without waiting on the store), else the server's.
+    pub async fn shelf_for(
+        &self,
+        engine: &Arc<Engine>,
+        screened: &Screened,
+        guild: Option<GuildId>,
+        settings: &ServerSettings,
+    ) -> Arc<Shelf> {
+        match screened {
+            Screened::Crisis(_) | Screened::Empty => engine.shelf.clone(),
+            _ => self.shelf(engine, guild, settings).await,
+        }
+    }
+
+    /// A server's library changed (a document added or removed, the shipped articles turned on
+    /// or off): its next question builds it again.
+    pub fn library_changed(&self, guild: GuildId) {
+        self.shelves.forget(guild);
+        lock(&self.replies).retain(|key, _| key.0 != guild);
+    }
+
+    /// Forgets what is kept in memory for a server the bot was removed from.
+    pub fn server_removed(&self, guild: GuildId) {
+        self.library_changed(guild);
+        lock(&self.settings).remove(&guild);
+    }
+
+    /// How many servers' libraries are in memory.
+    pub fn shelves_in_memory(&self) -> usize {
+        self.shelves.len()
+    }
+
+    /// The engine's reply to a screened question from a library, rendered, reusing the reply to
+    /// the same question asked recently in the same context from the same library version.
+    /// Crises and empty messages are answered afresh: they are cheap and never cached.
+    pub fn reply(
+        &self,
+        engine: &Engine,
+        shelf: &Shelf,
+        guild: Option<GuildId>,
+        screened: Screened,
+        ctx: &Context,
+    ) -> Arc<Rendered> {
         let key = match &screened {
             Screened::Ordinary(q)
             | Screened::MedicalAdvice(q, _)
             | Screened::Topic(q)
-            | Screened::HarmReduction(q) => (q.text().to_string(), ctx.region.clone(), ctx.results),
+            | Screened::HarmReduction(q) => (
+                guild.unwrap_or(0),
+                shelf.version,
+                q.text().to_string(),
+                ctx.region.clone(),
+                ctx.results,
+            ),
             Screened::Crisis(_) | Screened::Empty => {
-                return Arc::new(Rendered::of(&engine.reply(screened, ctx, 0)));
+                return Arc::new(Rendered::of(&engine.reply_in(shelf, screened, ctx, 0)));
             }
         };
         if let Some(r) = lock(&self.replies).get(&key) {
             return r.clone();
         }
-        let rendered = Arc::new(Rendered::of(&engine.reply(screened, ctx, 0)));
+        let rendered = Arc::new(Rendered::of(&engine.reply_in(shelf, screened, ctx, 0)));
         let mut cache = lock(&self.replies);
         if cache.len() >= REPLIES_KEPT {
             cache.clear();

@@ -362,14 +362,14 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
         let asked = question.map(|q| engine.retrieve(q, engine.retrieval.results.max(1)));
         let evidence = asked
             .as_ref()
-            .map(|a| crate::retrieval::Evidence::of(a, &engine.library));
+            .map(|a| crate::retrieval::Evidence::of(a, &engine.shelf.library));
         let answerability = evidence
             .as_ref()
             .map_or(0.0, crate::retrieval::answerability);
         let phrases: Vec<String> = case.evidence.iter().map(|e| evidence_form(e)).collect();
         let holds_evidence = |h: &crate::index::Hit| {
-            let passage = &engine.library.passages[h.passage];
-            let text = evidence_form(engine.library.passage_text(passage));
+            let passage = &engine.shelf.library.passages[h.passage];
+            let text = evidence_form(engine.shelf.library.passage_text(passage));
             phrases.iter().any(|e| text.contains(e.as_str()))
         };
         let label = match &screened {
@@ -385,7 +385,7 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
             Screened::HarmReduction(_) => Label::HarmReduction,
             Screened::Empty => Label::NoMatch,
             Screened::Ordinary(_) => match &asked {
-                Some(a) if engine.retrieval.is_relevant(a, &engine.library) => Label::Answer,
+                Some(a) if engine.retrieval.is_relevant(a, &engine.shelf.library) => Label::Answer,
                 _ => Label::NoMatch,
             },
         };
@@ -424,7 +424,7 @@ pub fn run(engine: &Engine, cases: &[Case], ctx: &Context) -> Report {
                 let top = retrieved
                     .as_ref()
                     .and_then(|f| f.hits.first())
-                    .map(|h| engine.library.passages[h.passage].id.clone())
+                    .map(|h| engine.shelf.library.passages[h.passage].id.clone())
                     .unwrap_or_else(|| "nothing".into());
                 r.misses.push(format!(
                     "{:?}: evidence at rank {} (top passage: {top})",

@@ -71,6 +71,8 @@ pub struct ServerSettings {
     pub moderator_role: Option<u64>,
     /// Channels where the bot is paused.
     pub paused_channels: Vec<ChannelId>,
+    /// The shipped articles stay in the server's library beside its own documents.
+    pub shipped_articles: bool,
 }
 
 impl Default for ServerSettings {
@@ -89,6 +91,7 @@ impl Default for ServerSettings {
             retention_days: 30,
             moderator_role: None,
             paused_channels: Vec::new(),
+            shipped_articles: true,
         }
     }
 }
@@ -114,6 +117,61 @@ pub struct ServerLine {
     pub added_by: UserId,
     /// When.
     pub added_at: Timestamp,
+}
+
+/// How a stored document is rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentFormat {
+    /// `content` is a Markdown file with TOML front matter, parsed as the shipped library is.
+    Markdown,
+    /// `content` is the text itself (a plain-text file or one JSONL entry); the metadata is in
+    /// the row.
+    Plain,
+}
+
+impl DocumentFormat {
+    /// Stable name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentFormat::Markdown => "markdown",
+            DocumentFormat::Plain => "plain",
+        }
+    }
+}
+
+/// A document of a server's own library, as stored: enough to rebuild it exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    /// The document's id (unique in the server's library).
+    pub doc_id: String,
+    /// How `content` is read.
+    pub format: DocumentFormat,
+    /// Title, author, publisher and date (ISO), as the document states them.
+    pub title: Option<String>,
+    /// See `title`.
+    pub author: Option<String>,
+    /// See `title`.
+    pub publisher: Option<String>,
+    /// See `title`.
+    pub date: Option<String>,
+    /// The text (see [`DocumentFormat`]).
+    pub content: String,
+    /// Passages it was split into when added.
+    pub passages: u32,
+    /// The moderator who added it.
+    pub added_by: UserId,
+    /// When.
+    pub added_at: Timestamp,
+}
+
+/// How much one server may keep in its own library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentLimits {
+    /// Most documents.
+    pub max_documents: usize,
+    /// Most passages, over all its documents.
+    pub max_passages: usize,
 }
 
 /// What a question led to (for counters).
@@ -290,6 +348,36 @@ pub trait Store: Send + Sync + 'static {
         guild: GuildId,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Adds documents to a server's own library in one transaction: all of them, or none when
+    /// an id is already there or the limits would be passed (then why, for the moderator).
+    /// Returns the library's new version.
+    fn add_documents(
+        &self,
+        guild: GuildId,
+        documents: &[StoredDocument],
+        limits: DocumentLimits,
+    ) -> impl Future<Output = Result<Result<u64, String>, StoreError>> + Send;
+    /// Removes a document from a server's own library; the library's new version, or `None`
+    /// when the server has no such document.
+    fn remove_document(
+        &self,
+        guild: GuildId,
+        doc_id: &str,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+    /// A server's own documents, in the order they were added.
+    fn documents(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<Vec<StoredDocument>, StoreError>> + Send;
+    /// The version of a server's own library: 0 before anything was added, then one more with
+    /// every change.
+    fn library_version(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Erases everything stored for a server (the bot was removed from it): settings, lines,
+    /// counters, logged questions, feedback, the audit log and its library.
+    fn erase_server(&self, guild: GuildId) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Erases what is stored about a member in every server (logged questions, feedback).
     fn forget(&self, user: UserId) -> impl Future<Output = Result<Forgotten, StoreError>> + Send;
     /// Deletes logged questions older than each server's retention period (and all logged

@@ -13,13 +13,15 @@ use sqlx::sqlite::{
 };
 
 use super::{
-    AuditEntry, Forgotten, GuildId, Outcome, QuestionRecord, ServerLine, ServerSettings, Stats,
-    Store, StoreError, Timestamp, UserId,
+    AuditEntry, DocumentLimits, Forgotten, GuildId, Outcome, QuestionRecord, ServerLine,
+    ServerSettings, Stats, Store, StoreError, StoredDocument, Timestamp, UserId,
 };
 
 /// The files in `migrations/`, embedded at compile time. Cargo rebuilds when one of them changes
 /// but not when a new one appears (without a build script printing
 /// `cargo:rerun-if-changed=migrations`): after adding one, make sure this file is recompiled.
+mod library;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 const SECS_PER_DAY: i64 = 86_400;
@@ -172,6 +174,35 @@ async fn upsert_settings<'e>(
 }
 
 impl Store for SqliteStore {
+    async fn add_documents(
+        &self,
+        guild: GuildId,
+        documents: &[StoredDocument],
+        limits: DocumentLimits,
+    ) -> Result<Result<u64, String>, StoreError> {
+        self.add_documents_tx(guild, documents, limits).await
+    }
+
+    async fn remove_document(
+        &self,
+        guild: GuildId,
+        doc_id: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        self.remove_document_tx(guild, doc_id).await
+    }
+
+    async fn documents(&self, guild: GuildId) -> Result<Vec<StoredDocument>, StoreError> {
+        self.documents_of(guild).await
+    }
+
+    async fn library_version(&self, guild: GuildId) -> Result<u64, StoreError> {
+        self.version_of(guild).await
+    }
+
+    async fn erase_server(&self, guild: GuildId) -> Result<(), StoreError> {
+        self.erase_server_tx(guild).await
+    }
+
     async fn settings(&self, guild: GuildId) -> Result<ServerSettings, StoreError> {
         let json: Option<String> =
             sqlx::query_scalar("SELECT settings FROM settings WHERE guild_id = ?")

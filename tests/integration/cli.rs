@@ -506,3 +506,97 @@ fn answerability_asks_each_judged_question_with_and_without_its_answer() {
     assert_eq!(&cols[1..4], &["2", "0", "0"], "{out}");
     assert!(out.contains("operating point"), "{out}");
 }
+
+/// A copy of `config/` whose store is a fresh file in `dir`.
+fn config_with_store(dir: &Path) -> std::path::PathBuf {
+    let config = dir.join("config");
+    std::fs::create_dir(&config).unwrap();
+    for entry in std::fs::read_dir(root().join("config")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, config.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let settings = std::fs::read_to_string(config.join("lantern.toml")).unwrap();
+    let db = dir.join("lantern.db");
+    let settings = settings.replace(
+        "path = \".lantern/lantern.db\"",
+        &format!("path = {:?}", db.to_str().unwrap()),
+    );
+    assert!(settings.contains("lantern.db\""), "the store path is set");
+    std::fs::write(config.join("lantern.toml"), settings).unwrap();
+    config
+}
+
+#[test]
+fn the_operator_adds_lists_exports_and_removes_a_servers_documents_and_asks_as_that_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_store(dir.path());
+    let config = config.to_str().unwrap();
+    let file = dir.path().join("harbour-meetings.txt");
+    std::fs::write(
+        &file,
+        "The harbour peer group meets every Thursday evening in the old lighthouse library.\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let q = "when does the harbour peer group meet";
+    let o = lantern(&[
+        "--config", config, "library", "add", "--server", "42", "--title", "Meetings", file,
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        stdout(&o).contains("added harbour-meetings"),
+        "{}",
+        stdout(&o)
+    );
+    let listed = stdout(&lantern(&[
+        "--config", config, "library", "list", "--server", "42",
+    ]));
+    assert!(
+        listed.contains("harbour-meetings") && listed.contains("Meetings"),
+        "{listed}"
+    );
+    let as_server = stdout(&lantern(&["--config", config, "ask", "--server", "42", q]));
+    assert!(as_server.contains("Thursday evening"), "{as_server}");
+    let other = stdout(&lantern(&["--config", config, "ask", "--server", "43", q]));
+    assert!(!other.contains("Thursday evening"), "{other}");
+    let exported = stdout(&lantern(&[
+        "--config", config, "library", "export", "--server", "42",
+    ]));
+    assert!(
+        exported.contains("\"_id\":\"harbour-meetings\""),
+        "{exported}"
+    );
+    // The same file again is refused, and a broken one names its line.
+    let again = lantern(&["--config", config, "library", "add", "--server", "42", file]);
+    assert!(!again.status.success());
+    let broken = dir.path().join("faq.jsonl");
+    std::fs::write(&broken, "{\"_id\":\"a\",\"text\":\"x\"}\nnot json\n").unwrap();
+    let o = lantern(&[
+        "--config",
+        config,
+        "library",
+        "add",
+        "--server",
+        "42",
+        broken.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("faq.jsonl:2"),
+        "{o:?}"
+    );
+    let o = lantern(&[
+        "--config",
+        config,
+        "library",
+        "remove",
+        "--server",
+        "42",
+        "harbour-meetings",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let after = stdout(&lantern(&["--config", config, "ask", "--server", "42", q]));
+    assert!(!after.contains("Thursday evening"), "{after}");
+}

@@ -19,7 +19,7 @@ use super::common::{config, root};
 use super::standin::{CHANNEL_ID, GUILD_ID, MODERATOR_ROLE_ID, Member, Recorded, StandIn, opt};
 
 pub(super) const T: Duration = Duration::from_secs(10);
-const DISCLAIMER: &str = "Lantern shares excerpts from articles; it is not a clinician";
+pub(super) const DISCLAIMER: &str = "Lantern shares excerpts from articles; it is not a clinician";
 const EPHEMERAL: u64 = 1 << 6;
 const ALERT_CHANNEL: u64 = 1_100_000_000_000_000_099;
 
@@ -30,13 +30,16 @@ pub(super) struct Bot {
 }
 
 impl Bot {
-    async fn start(si: &StandIn, store: &Path, engine: Engine) -> Bot {
+    pub(super) async fn start(si: &StandIn, store: &Path, engine: Engine) -> Bot {
         let store = SqliteStore::open(store).await.expect("store opens");
         let options = ServeOptions {
             token: "standin-test-token".to_string(),
             discord: DiscordSettings {
                 register: Registration::Global,
                 http_proxy: si.base_url(),
+                // The test server is the operator's: its moderators may reload the shipped
+                // library (a moderator of any other server may not).
+                operator_guild: GUILD_ID,
                 ..DiscordSettings::default()
             },
             config_dir: root().join("config"),
@@ -58,7 +61,7 @@ impl Bot {
     }
 }
 
-fn shipped_engine() -> Engine {
+pub(super) fn shipped_engine() -> Engine {
     engine_over(config(), &root().join("data"))
 }
 
@@ -80,7 +83,7 @@ pub(super) fn id_of(payload: &Value) -> u64 {
 }
 
 /// Dispatches an interaction and waits for its callback.
-async fn run(si: &StandIn, interaction: Value) -> Recorded {
+pub(super) async fn run(si: &StandIn, interaction: Value) -> Recorded {
     let id = id_of(&interaction);
     si.dispatch("INTERACTION_CREATE", interaction).await;
     si.wait_for(|r| r.interaction_id() == Some(id), T)
@@ -98,7 +101,7 @@ fn posts_to(si: &StandIn, route: &str) -> usize {
 }
 
 /// Runs `/ask question` for a member and returns the callback.
-async fn ask(si: &StandIn, question: &str, who: Member) -> Recorded {
+pub(super) async fn ask(si: &StandIn, question: &str, who: Member) -> Recorded {
     run(
         si,
         si.slash_command("ask", json!([opt::string("question", question)]), who),
@@ -107,7 +110,7 @@ async fn ask(si: &StandIn, question: &str, who: Member) -> Recorded {
 }
 
 /// Every message must end with the disclaimer and allow no mentions at all.
-fn assert_safe(body: &Value) {
+pub(super) fn assert_safe(body: &Value) {
     let content = body["content"].as_str().expect("content");
     assert!(content.contains(DISCLAIMER), "no disclaimer in {content}");
     assert!(content.chars().count() <= 2000, "over Discord's limit");
@@ -144,12 +147,12 @@ pub(super) fn member(id: u64) -> Member {
     Member::ordinary(id, &format!("member{id}"))
 }
 
-fn moderator(id: u64) -> Member {
+pub(super) fn moderator(id: u64) -> Member {
     Member::moderator(id, &format!("mod{id}"))
 }
 
 /// `/lantern config set`: Discord sends a choice as its index.
-fn setting_index(name: &str) -> i64 {
+pub(super) fn setting_index(name: &str) -> i64 {
     let names = [
         "region",
         "mention_channels",
@@ -163,6 +166,7 @@ fn setting_index(name: &str) -> i64 {
         "logging",
         "retention_days",
         "moderator_role",
+        "shipped_articles",
     ];
     names.iter().position(|n| *n == name).expect("a setting") as i64
 }

@@ -68,8 +68,14 @@ fn region() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Checks everything a sent reply must satisfy.
+/// Checks everything a sent reply from the shipped library must satisfy.
 pub fn check_reply(reply: &Reply) {
+    check_messages(reply);
+    check_quotes(reply, &engine().shelf.library);
+}
+
+/// Every message of a reply fits Discord's limit, ends with the disclaimer and pings no one.
+fn check_messages(reply: &Reply) {
     let disclaimer = reply.disclaimer().text();
     assert!(disclaimer.contains("not medical advice"));
     let messages = render::discord(reply);
@@ -90,7 +96,11 @@ pub fn check_reply(reply: &Reply) {
             "mention syntax survived in:\n{content}"
         );
     }
-    let library = &engine().library;
+}
+
+/// Every quote is a verbatim byte range of its document in `library`, holds no dosing
+/// sentence, and its highlights fall inside it.
+fn check_quotes(reply: &Reply, library: &lantern::corpus::Library) {
     for e in reply.excerpts() {
         for s in lantern::sentence::split(&e.quote) {
             assert!(
@@ -143,6 +153,103 @@ proptest! {
     }
 }
 
+/// A document a moderator might add: sentences of library words, questions, dosing
+/// instructions, Markdown and mention syntax, in Markdown, plain-text or JSONL form.
+fn added_file() -> impl Strategy<Value = (String, String)> {
+    let sentence = prop_oneof![
+        Just("Our peer group talks about dissociation and PTSD every week.".to_string()),
+        Just("Opioids can numb trauma memories for a while.".to_string()),
+        Just("Take 2 tablets twice daily with food.".to_string()),
+        Just("Do not take more than 8 mg of buprenorphine a day.".to_string()),
+        Just("**Bold** and _italic_ <@123> @everyone [link](https://x.y)".to_string()),
+        Just("EMDR is one therapy for trauma.".to_string()),
+        "[a-z]{1,10}( [a-z]{1,10}){3,12}\\.",
+        "[^\\x00]{0,80}",
+    ];
+    let body = prop::collection::vec(sentence, 1..12).prop_map(|s| s.join("\n"));
+    (0..3u8, body).prop_map(|(form, body)| match form {
+        0 => (
+            "ours.md".to_string(),
+            format!("+++\nid = \"ours\"\ntitle = \"Ours\"\n+++\n\n## Part\n\n{body}\n"),
+        ),
+        1 => ("ours.txt".to_string(), body),
+        _ => (
+            "ours.jsonl".to_string(),
+            format!(
+                "{}\n",
+                serde_json::json!({"_id": "ours", "title": "Ours", "text": body})
+            ),
+        ),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// A server's own documents are held to the same invariants as the shipped library: every
+    /// reply from them carries the disclaimer and pings no one, every quote is verbatim, no
+    /// dosing sentence is quoted.
+    #[test]
+    fn replies_from_a_servers_own_documents_keep_every_invariant(
+        (name, file) in added_file(),
+        text in message(),
+    ) {
+        let e = engine();
+        let added = lantern::libraries::Added { by: 1, at: 0 };
+        let read = lantern::libraries::read_upload(
+            &name,
+            file.as_bytes(),
+            &lantern::libraries::Meta::default(),
+            1_000_000,
+            added,
+            e.retrieval.chunking,
+        );
+        prop_assume!(read.is_ok());
+        let own = read.unwrap();
+        let shelf = lantern::libraries::server_shelf(e, &own, 1, true).expect("builds");
+        let ctx = e.default_context();
+        for question in [text.as_str(), "what does our peer group talk about", "how many tablets"] {
+            let reply = e.ask_in(&shelf, question, &ctx);
+            check_messages(&reply);
+            check_quotes(&reply, &shelf.library);
+        }
+    }
+}
+
+#[test]
+fn a_servers_faq_is_quoted_verbatim_and_never_its_dosing_lines() {
+    let e = engine();
+    let faq = "{\"_id\":\"ours\",\"title\":\"Our group\",\"text\":\"Our peer group talks about dissociation and flashbacks every week.\\nTake 2 tablets of the peer group medicine twice daily with food.\"}\n";
+    let added = lantern::libraries::Added { by: 1, at: 0 };
+    let own = lantern::libraries::read_upload(
+        "faq.jsonl",
+        faq.as_bytes(),
+        &lantern::libraries::Meta::default(),
+        1_000_000,
+        added,
+        e.retrieval.chunking,
+    )
+    .unwrap();
+    let shelf = lantern::libraries::server_shelf(e, &own, 1, false).unwrap();
+    let reply = e.ask_in(
+        &shelf,
+        "what does the peer group talk about every week",
+        &e.default_context(),
+    );
+    let quotes: Vec<&str> = reply
+        .excerpts()
+        .filter(|x| x.doc_id == "ours")
+        .map(|x| x.quote.as_str())
+        .collect();
+    assert!(
+        quotes.iter().any(|q| q.contains("flashbacks")),
+        "{quotes:?}"
+    );
+    assert!(!quotes.iter().any(|q| q.contains("tablets")), "{quotes:?}");
+    check_messages(&reply);
+    check_quotes(&reply, &shelf.library);
+}
+
 #[test]
 fn replies_far_over_the_limit_are_split_each_with_the_disclaimer() {
     let e = engine();
@@ -162,7 +269,7 @@ fn replies_far_over_the_limit_are_split_each_with_the_disclaimer() {
 #[test]
 fn every_passage_of_the_library_can_be_quoted_verbatim() {
     let e = engine();
-    for p in &e.library.passages {
+    for p in &e.shelf.library.passages {
         let reply = e.source(&p.id, "US");
         assert_eq!(reply.kind(), lantern::reply::Kind::Source, "{}", p.id);
         check_reply(&reply);

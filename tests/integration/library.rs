@@ -18,7 +18,7 @@ fn curated_text_is_verbatim_from_the_seed_articles() {
         return;
     };
     let e = engine();
-    for doc in &e.library.documents {
+    for doc in &e.shelf.library.documents {
         let seed_name = doc
             .source
             .as_deref()
@@ -60,7 +60,7 @@ fn curated_text_is_verbatim_from_the_seed_articles() {
 #[test]
 fn site_furniture_is_gone() {
     let e = engine();
-    for doc in &e.library.documents {
+    for doc in &e.shelf.library.documents {
         for junk in [
             "Read More",
             "Click to call",
@@ -83,7 +83,7 @@ fn site_furniture_is_gone() {
 #[test]
 fn passages_are_paragraph_sized_with_stable_unique_ids() {
     let e = engine();
-    let lib = &e.library;
+    let lib = &e.shelf.library;
     assert_eq!(lib.documents.len(), 5);
     let mut ids: Vec<&str> = lib.passages.iter().map(|p| p.id.as_str()).collect();
     ids.sort();
@@ -217,11 +217,11 @@ fn evaluation_and_ask_rank_the_same_way() {
         let passages = e.retrieve(&question, 1);
         let docs = e
             .retrieval
-            .rank_documents(&e.index, &e.library, &question, 5);
+            .rank_documents(&e.shelf.index, &e.shelf.library, &question, 5);
         let first = passages.hits.first().expect("found");
         assert_eq!(
             docs.first().map(|d| d.0),
-            Some(e.library.passages[first.passage].doc),
+            Some(e.shelf.library.passages[first.passage].doc),
             "{q}"
         );
     }
@@ -253,7 +253,7 @@ fn more_results_continue_where_the_first_page_stopped() {
         .retrieve(&question, ctx.results * 2)
         .hits
         .iter()
-        .map(|h| e.library.passages[h.passage].id.clone())
+        .map(|h| e.shelf.library.passages[h.passage].id.clone())
         .collect();
     for p in &more {
         assert!(!first.contains(p), "{p} was on the first page");

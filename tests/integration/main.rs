@@ -7,6 +7,7 @@ mod discord;
 mod fuzz;
 mod invariants;
 mod learned;
+mod libraries;
 mod library;
 mod safety;
 mod standin;

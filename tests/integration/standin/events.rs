@@ -238,7 +238,7 @@ impl StandIn {
             if let Some(arr) = opts.as_array() {
                 for o in arr {
                     let kind = o["type"].as_u64().unwrap_or(0);
-                    if matches!(kind, 6..=9) {
+                    if matches!(kind, 6..=9 | 11) {
                         let id = match &o["value"] {
                             Value::String(s) => s.parse().ok(),
                             Value::Number(n) => n.as_u64(),
@@ -262,6 +262,7 @@ impl StandIn {
         let mut members = serde_json::Map::new();
         let mut channels = serde_json::Map::new();
         let mut roles = serde_json::Map::new();
+        let mut attachments = serde_json::Map::new();
         for (kind, id) in ids {
             let key = id.to_string();
             match kind {
@@ -293,9 +294,16 @@ impl StandIn {
                         role_json(id, if id == g { "@everyone" } else { "role" }, 0),
                     );
                 }
+                11 => {
+                    if let Some((a, _)) = st.files.get(&id) {
+                        attachments.insert(key, a.clone());
+                    }
+                }
                 _ => {}
             }
         }
-        Some(json!({"users": users, "members": members, "channels": channels, "roles": roles}))
+        Some(
+            json!({"users": users, "members": members, "channels": channels, "roles": roles, "attachments": attachments}),
+        )
     }
 }

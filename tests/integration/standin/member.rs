@@ -168,6 +168,11 @@ pub mod opt {
     pub fn channel(name: &str, channel_id: u64) -> Value {
         json!({"name": name, "type": 7, "value": channel_id.to_string()})
     }
+    /// An attachment option: the `id` of [`super::StandIn::upload`]'s attachment; the stand-in
+    /// fills `data.resolved.attachments`.
+    pub fn attachment(name: &str, attachment: &Value) -> Value {
+        json!({"name": name, "type": 11, "value": attachment["id"].clone()})
+    }
     /// A role option; the stand-in fills `data.resolved.roles`.
     pub fn role(name: &str, role_id: u64) -> Value {
         json!({"name": name, "type": 8, "value": role_id.to_string()})

@@ -129,6 +129,7 @@ impl StandIn {
                 app_permissions: BOT_PERMISSIONS,
                 expect_commands: true,
                 reject_resume: false,
+                files: HashMap::new(),
             }),
             changed,
             ids: AtomicU64::new(1),
@@ -159,6 +160,22 @@ impl StandIn {
     }
 
     /// "http://127.0.0.1:PORT": what the bot passes to `HttpBuilder::proxy`.
+    /// A file a member attaches: its attachment JSON (for an option of type 11, see
+    /// [`opt::attachment`]); the stand-in serves its bytes at its `url`, as Discord's CDN does.
+    pub fn upload(&self, name: &str, bytes: &[u8]) -> Value {
+        let id = self.shared.snowflake();
+        let url = format!("http://{}/attachments/{id}/{name}", self.shared.addr);
+        let attachment = serde_json::json!({
+            "id": id.to_string(), "filename": name, "size": bytes.len(), "url": url,
+            "proxy_url": url, "content_type": "text/plain; charset=utf-8",
+        });
+        self.shared
+            .lock()
+            .files
+            .insert(id, (attachment.clone(), bytes.to_vec()));
+        attachment
+    }
+
     pub fn base_url(&self) -> String {
         format!("http://{}", self.shared.addr)
     }

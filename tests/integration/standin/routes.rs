@@ -26,6 +26,18 @@ pub(super) fn route(
     body: &Value,
     files: &[(String, Vec<u8>)],
 ) -> Response {
+    if let ("GET", Some(rest)) = (method, path.strip_prefix("/attachments/")) {
+        // A member's attached file, as Discord's CDN serves it.
+        let file = rest
+            .split('/')
+            .next()
+            .and_then(parse_id)
+            .and_then(|id| st.files.get(&id));
+        return match file {
+            Some((_, bytes)) => axum::response::IntoResponse::into_response(bytes.clone()),
+            None => unknown(),
+        };
+    }
     let Some(route) = path.strip_prefix(API) else {
         return unknown();
     };

@@ -70,6 +70,8 @@ pub(super) struct St {
     pub(super) app_permissions: u64,
     pub(super) expect_commands: bool,
     pub(super) reject_resume: bool,
+    /// Files members attached (attachment id -> attachment JSON and bytes), served at their URL.
+    pub(super) files: HashMap<u64, (Value, Vec<u8>)>,
 }
 
 pub(super) struct Shared {
