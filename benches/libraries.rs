@@ -94,7 +94,8 @@ fn main() {
             std::hint::black_box(engine.ask_in(&shelf, q, &ctx));
             asks.push(t.elapsed());
         }
-        shelves.put(server as u64, shelf);
+        let ticket = shelves.ticket(server as u64);
+        shelves.put(server as u64, shelf, ticket);
     }
     let total = started.elapsed();
     for v in [&mut builds, &mut firsts, &mut asks] {

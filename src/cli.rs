@@ -134,6 +134,12 @@ pub enum Command {
         /// Base URL replacing Discord's for every REST call (overrides lantern.toml).
         #[arg(long)]
         http_proxy: Option<String>,
+        /// The shards this process runs, first-last inclusive (`0-3`); with --total-shards.
+        #[arg(long, requires = "total_shards")]
+        shards: Option<String>,
+        /// The bot's shards over all its processes.
+        #[arg(long, requires = "shards")]
+        total_shards: Option<u32>,
     },
 }
 
@@ -195,7 +201,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { library } => Ok(check(&cli.config, library.as_deref())),
         Command::Eval(args) => eval(&cli.config, &args),
         Command::Library { action } => library::run(&engine(&cli.config, None)?, action),
-        Command::Serve { http_proxy } => crate::discord::serve_from_cli(&cli.config, http_proxy),
+        Command::Serve {
+            http_proxy,
+            shards,
+            total_shards,
+        } => crate::discord::serve_from_cli(&cli.config, http_proxy, shards.zip(total_shards)),
     }
 }
 

@@ -119,6 +119,37 @@ pub struct DiscordSettings {
     /// The operator's own server: its moderators may reload the shipped library for every
     /// server (`/lantern library reload`). 0: nobody may from Discord (the command line can).
     pub operator_guild: u64,
+    /// The shards this process runs, `"0-3"` (inclusive); empty: every shard (one process).
+    pub shards: String,
+    /// How many shards the bot has over all its processes (with `shards`).
+    pub total_shards: u32,
+}
+
+impl DiscordSettings {
+    /// The shard range this process runs and the total, or `None` for every shard; a clear
+    /// error for a range that is malformed, empty or past the total.
+    pub fn shard_range(&self) -> Result<Option<(std::ops::Range<u32>, u32)>, String> {
+        let spec = self.shards.trim();
+        if spec.is_empty() {
+            return Ok(None);
+        }
+        let (first, last) = spec.split_once('-').unwrap_or((spec, spec));
+        let parse = |s: &str| {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("shards {spec:?}: expected a range like 0-3"))
+        };
+        let (first, last) = (parse(first)?, parse(last)?);
+        if last < first {
+            return Err(format!("shards {spec:?}: the range is empty"));
+        }
+        if self.total_shards == 0 || last >= self.total_shards {
+            return Err(format!(
+                "shards {spec:?} need total_shards greater than {last} (the shards of every process)"
+            ));
+        }
+        Ok(Some((first..last + 1, self.total_shards)))
+    }
 }
 
 impl Default for DiscordSettings {
@@ -129,6 +160,8 @@ impl Default for DiscordSettings {
             http_proxy: String::new(),
             token_file: PathBuf::from("config/secrets.toml"),
             operator_guild: 0,
+            shards: String::new(),
+            total_shards: 0,
         }
     }
 }
@@ -137,14 +170,42 @@ impl Default for DiscordSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSettings {
-    /// SQLite database file (created with its folder if missing).
+    /// SQLite database file (created with its folder if missing), used when `url` is empty.
     pub path: PathBuf,
+    /// `postgres://user@host/db` (or `?host=/socket/dir`) for PostgreSQL, shared by several
+    /// processes; `sqlite://PATH` for a SQLite file; empty for the file at `path`.
+    pub url: String,
+    /// Most PostgreSQL connections per process.
+    pub max_connections: u32,
+    /// Seconds a PostgreSQL query waits for a connection before it fails.
+    pub timeout_secs: u32,
+}
+
+impl StoreSettings {
+    /// Where the store is, for messages: the url without its password, or the file.
+    pub fn describe(&self) -> String {
+        if self.url.is_empty() {
+            return self.path.display().to_string();
+        }
+        match (self.url.find("://"), self.url.rfind('@')) {
+            // user:password@host → user@host
+            (Some(scheme), Some(at)) if at > scheme => {
+                let user = &self.url[scheme + 3..at];
+                let user = user.split(':').next().unwrap_or("");
+                format!("{}{user}{}", &self.url[..scheme + 3], &self.url[at..])
+            }
+            _ => self.url.clone(),
+        }
+    }
 }
 
 impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {
             path: PathBuf::from(".lantern/lantern.db"),
+            url: String::new(),
+            max_connections: 8,
+            timeout_secs: 5,
         }
     }
 }
@@ -159,9 +220,22 @@ pub struct LibrarySettings {
     pub max_documents: usize,
     /// Most passages of a server's own documents.
     pub max_passages: usize,
+    /// Most bytes of text over a server's own documents.
+    pub max_library_bytes: usize,
     /// Servers' libraries kept built in memory; the least recently used is dropped beyond it
     /// (and built again on its next question).
     pub kept_in_memory: usize,
+}
+
+impl LibrarySettings {
+    /// The limits the store checks when documents are added.
+    pub fn limits(&self) -> crate::store::DocumentLimits {
+        crate::store::DocumentLimits {
+            max_documents: self.max_documents,
+            max_passages: self.max_passages,
+            max_bytes: self.max_library_bytes,
+        }
+    }
 }
 
 impl Default for LibrarySettings {
@@ -170,6 +244,7 @@ impl Default for LibrarySettings {
             max_file_bytes: 1_000_000,
             max_documents: 200,
             max_passages: 5_000,
+            max_library_bytes: 10_000_000,
             kept_in_memory: 64,
         }
     }

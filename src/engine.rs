@@ -130,17 +130,29 @@ pub struct Shelf {
     pub index: SearchIndex,
     /// Which version of the server's library this is (0: the shipped library as loaded).
     pub version: u64,
+    /// This build's own number, unique in the process: replies cached from one build are never
+    /// taken for another's (a server's library rebuilt with the same version but the shipped
+    /// articles switched, or a build that finished after a change).
+    pub build: u64,
 }
+
+/// Numbers each built shelf.
+static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Shelf {
     /// Indexes a library in memory.
     pub fn build(library: Library, version: u64) -> Result<Shelf, crate::index::IndexError> {
         let index = SearchIndex::build(&library)?;
-        Ok(Shelf {
+        Ok(Shelf::of(library, index, version))
+    }
+
+    fn of(library: Library, index: SearchIndex, version: u64) -> Shelf {
+        Shelf {
             library,
             index,
             version,
-        })
+            build: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
     }
 }
 
@@ -221,11 +233,7 @@ impl Engine {
             settings: config.settings,
             safety: config.safety,
             resources: config.resources,
-            shelf: Arc::new(Shelf {
-                library,
-                index,
-                version: 0,
-            }),
+            shelf: Arc::new(Shelf::of(library, index, 0)),
             library_path,
         })
     }

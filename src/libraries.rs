@@ -96,6 +96,22 @@ pub fn read_upload(
             if docs.is_empty() {
                 return Err(fail(None, "the file has no documents".to_string()));
             }
+            // Ids a moderator can type back (`remove`, `show`), as a front matter's are.
+            let bad: Vec<Problem> = docs
+                .iter()
+                .filter(|d| !corpus::valid_id(&d.id))
+                .map(|d| {
+                    let line = text.lines().position(|l| l.contains(&d.id)).map(|i| i + 1);
+                    Problem::new(
+                        path,
+                        line,
+                        "\"_id\" must be lowercase letters, digits, `-` or `_` (at most 80)",
+                    )
+                })
+                .collect();
+            if !bad.is_empty() {
+                return Err(Problems(bad));
+            }
             let stored = docs
                 .iter()
                 .map(|d| (DocumentFormat::Plain, d.body.clone()))
@@ -308,15 +324,30 @@ pub fn export(own: &[StoredDocument]) -> String {
 
 /// Servers' built libraries kept in memory, at most `kept`, the least recently used dropped
 /// first. A server that uses the shipped library as it is holds only a pointer to it.
+///
+/// A build takes a [`Ticket`] before it reads the store; a change (`forget`, `clear`) makes
+/// every earlier ticket for that server stale, and a build with a stale ticket is not kept, so
+/// a library read before a change never replaces the changed one.
 #[derive(Debug)]
 pub struct Shelves {
     kept: usize,
     inner: Mutex<Kept>,
 }
 
+/// Taken before reading a server's library from the store (see [`Shelves`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    epoch: u64,
+    generation: u64,
+}
+
 #[derive(Debug, Default)]
 struct Kept {
-    by_guild: HashMap<GuildId, (Arc<Shelf>, u64)>,
+    by_guild: HashMap<GuildId, (Arc<Shelf>, u64, std::time::Instant)>,
+    /// Changes per server since the last `clear`.
+    generations: HashMap<GuildId, u64>,
+    /// Raised by `clear`.
+    epoch: u64,
     tick: u64,
 }
 
@@ -333,50 +364,78 @@ impl Shelves {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A server's library, if it is in memory.
-    pub fn get(&self, guild: GuildId) -> Option<Arc<Shelf>> {
+    /// A server's library if it is in memory, and how long ago it was built or last checked
+    /// against the store.
+    pub fn get(&self, guild: GuildId) -> Option<(Arc<Shelf>, std::time::Duration)> {
         let mut k = self.lock();
         k.tick += 1;
         let tick = k.tick;
-        k.by_guild.get_mut(&guild).map(|(shelf, used)| {
+        k.by_guild.get_mut(&guild).map(|(shelf, used, checked)| {
             *used = tick;
-            shelf.clone()
+            (shelf.clone(), checked.elapsed())
         })
     }
 
-    /// Keeps a server's library, replacing any older one unless it is newer than `shelf`
-    /// (a build that started before a change must not replace the changed library).
-    pub fn put(&self, guild: GuildId, shelf: Arc<Shelf>) {
+    /// Notes that a server's library was found current in the store just now.
+    pub fn checked(&self, guild: GuildId) {
+        if let Some(entry) = self.lock().by_guild.get_mut(&guild) {
+            entry.2 = std::time::Instant::now();
+        }
+    }
+
+    /// What a build of `guild`'s library must show to be kept.
+    pub fn ticket(&self, guild: GuildId) -> Ticket {
+        let k = self.lock();
+        Ticket {
+            epoch: k.epoch,
+            generation: k.generations.get(&guild).copied().unwrap_or(0),
+        }
+    }
+
+    /// Keeps a server's library built under `ticket`, unless the server's library changed
+    /// since the ticket was taken (then it is dropped: the next question builds afresh).
+    /// Returns whether it was kept.
+    pub fn put(&self, guild: GuildId, shelf: Arc<Shelf>, ticket: Ticket) -> bool {
         let mut k = self.lock();
+        let current = Ticket {
+            epoch: k.epoch,
+            generation: k.generations.get(&guild).copied().unwrap_or(0),
+        };
+        if current != ticket {
+            return false;
+        }
         k.tick += 1;
         let tick = k.tick;
-        if let Some((held, _)) = k.by_guild.get(&guild)
-            && held.version > shelf.version
-        {
-            return;
-        }
-        k.by_guild.insert(guild, (shelf, tick));
+        k.by_guild
+            .insert(guild, (shelf, tick, std::time::Instant::now()));
         while k.by_guild.len() > self.kept {
             let Some(oldest) = k
                 .by_guild
                 .iter()
-                .min_by_key(|(_, (_, used))| *used)
+                .min_by_key(|(_, (_, used, _))| *used)
                 .map(|(g, _)| *g)
             else {
                 break;
             };
             k.by_guild.remove(&oldest);
         }
+        true
     }
 
-    /// Forgets a server's library (it changed: the next question builds it again).
+    /// Forgets a server's library (it changed: the next question builds it again, and builds
+    /// under way are not kept).
     pub fn forget(&self, guild: GuildId) {
-        self.lock().by_guild.remove(&guild);
+        let mut k = self.lock();
+        k.by_guild.remove(&guild);
+        *k.generations.entry(guild).or_default() += 1;
     }
 
     /// Forgets every server's library (the shipped library was reloaded).
     pub fn clear(&self) {
-        self.lock().by_guild.clear();
+        let mut k = self.lock();
+        k.by_guild.clear();
+        k.generations.clear();
+        k.epoch += 1;
     }
 
     /// How many servers' libraries are in memory.
@@ -443,6 +502,13 @@ mod tests {
 
     #[test]
     fn problems_name_the_file_and_line_and_keep_nothing() {
+        let e = read(
+            "faq.jsonl",
+            "{\"_id\":\"ok\",\"text\":\"a\"}\n{\"_id\":\"Bad Id!\",\"text\":\"b\"}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("faq.jsonl:2") && e.contains("lowercase"), "{e}");
         let broken_line = "{\"_id\":\"q1\",\"text\":\"fine\"}\n{not json\n";
         let e = read("faq.jsonl", broken_line).unwrap_err().to_string();
         assert!(e.contains("faq.jsonl:2"), "{e}");
@@ -450,27 +516,21 @@ mod tests {
         assert!(e.contains("a.md:1"), "{e}");
         let e = read("a.pdf", "x").unwrap_err().to_string();
         assert!(e.contains("(.md)"), "{e}");
-        let e = read_upload(
-            "a.txt",
-            &[b'o', b'k', b'\n', 0xff],
-            &Meta::default(),
-            100,
-            ADDED,
-            Chunking::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let bytes = |bytes: &[u8]| {
+            read_upload(
+                "a.txt",
+                bytes,
+                &Meta::default(),
+                100,
+                ADDED,
+                Chunking::default(),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let e = bytes(&[b'o', b'k', b'\n', 0xff]);
         assert!(e.contains("a.txt:2") && e.contains("UTF-8"), "{e}");
-        let e = read_upload(
-            "a.txt",
-            &[b'a'; 101],
-            &Meta::default(),
-            100,
-            ADDED,
-            Chunking::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = bytes(&[b'a'; 101]);
         assert!(e.contains("at most 100"), "{e}");
         let twice = "{\"_id\":\"q\",\"text\":\"a\"}\n{\"_id\":\"q\",\"text\":\"b\"}\n";
         assert!(read("faq.jsonl", twice).is_err(), "an id used twice");
@@ -511,23 +571,26 @@ mod tests {
     }
 
     #[test]
-    fn shelves_keep_the_most_recently_used_and_never_an_older_version() {
+    fn shelves_keep_the_most_recently_used_and_never_a_build_from_before_a_change() {
         let shelf = |v| Arc::new(Shelf::build(Library::default(), v).unwrap());
         let shelves = Shelves::new(2);
-        shelves.put(1, shelf(1));
-        shelves.put(2, shelf(1));
+        assert!(shelves.put(1, shelf(1), shelves.ticket(1)));
+        assert!(shelves.put(2, shelf(1), shelves.ticket(2)));
         assert!(shelves.get(1).is_some(), "1 is now the most recent");
-        shelves.put(3, shelf(1));
+        assert!(shelves.put(3, shelf(1), shelves.ticket(3)));
         assert!(shelves.get(2).is_none(), "2 was least recently used");
         assert_eq!(shelves.len(), 2);
-        shelves.put(1, shelf(5));
-        shelves.put(1, shelf(4));
-        assert_eq!(
-            shelves.get(1).unwrap().version,
-            5,
-            "an older build never replaces a newer"
-        );
+        // A build that read the store before a change is not kept.
+        let before = shelves.ticket(1);
         shelves.forget(1);
+        assert!(!shelves.put(1, shelf(4), before));
         assert!(shelves.get(1).is_none());
+        assert!(shelves.put(1, shelf(5), shelves.ticket(1)));
+        assert_eq!(shelves.get(1).unwrap().0.version, 5);
+        // Nor one from before a reload of the shipped library.
+        let before = shelves.ticket(3);
+        shelves.clear();
+        assert!(!shelves.put(3, shelf(1), before));
+        assert!(shelves.is_empty());
     }
 }

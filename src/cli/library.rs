@@ -11,8 +11,8 @@ use clap::Subcommand;
 
 use crate::engine::{Engine, Shelf};
 use crate::libraries::{self, Added, Meta};
-use crate::store::sqlite::SqliteStore;
-use crate::store::{DocumentLimits, GuildId, Store, unix_now};
+use crate::store::any::AnyStore;
+use crate::store::{GuildId, Store, unix_now};
 
 /// `lantern library` actions.
 #[derive(Debug, Subcommand)]
@@ -66,11 +66,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-async fn open(engine: &Engine) -> anyhow::Result<SqliteStore> {
-    let path = &engine.settings.store.path;
-    SqliteStore::open(path)
+async fn open(engine: &Engine) -> anyhow::Result<AnyStore> {
+    let settings = &engine.settings.store;
+    AnyStore::open(settings)
         .await
-        .with_context(|| format!("opening the store {}", path.display()))
+        .with_context(|| format!("opening the store {}", settings.describe()))
 }
 
 /// The library a server's questions are answered from (its own documents and, unless it turned
@@ -78,8 +78,7 @@ async fn open(engine: &Engine) -> anyhow::Result<SqliteStore> {
 pub fn server_shelf(engine: &Engine, server: GuildId) -> anyhow::Result<Arc<Shelf>> {
     runtime()?.block_on(async {
         let store = open(engine).await?;
-        let own = store.documents(server).await?;
-        let version = store.library_version(server).await?;
+        let (version, own) = store.library(server).await?;
         let settings = store.settings(server).await?;
         libraries::server_shelf(engine, &own, version, settings.shipped_articles)
             .map_err(|e| anyhow::anyhow!("the server's library has problems:\n{e}"))
@@ -150,7 +149,7 @@ pub fn run(engine: &Engine, action: LibraryAction) -> anyhow::Result<ExitCode> {
 
 async fn add(
     engine: &Engine,
-    store: &SqliteStore,
+    store: &AnyStore,
     server: GuildId,
     file: &Path,
     meta: &Meta,
@@ -183,10 +182,7 @@ async fn add(
         );
         return Ok(ExitCode::FAILURE);
     }
-    let limits = DocumentLimits {
-        max_documents: limits.max_documents,
-        max_passages: limits.max_passages,
-    };
+    let limits = limits.limits();
     match store.add_documents(server, &documents, limits).await? {
         Ok(version) => {
             for d in &documents {

@@ -67,6 +67,8 @@ struct Attempt {
 #[derive(Debug)]
 pub struct Courier {
     client: reqwest::Client,
+    /// For members' attachments: follows no redirect, so only the checked address is read.
+    attachments: reqwest::Client,
     /// Until when every send waits, after a global rate limit.
     global_until: Mutex<Option<Instant>>,
 }
@@ -75,6 +77,12 @@ impl Courier {
     /// A courier over the client serenity also uses (one connection pool).
     pub fn new(client: reqwest::Client) -> Courier {
         Courier {
+            attachments: reqwest::Client::builder()
+                .use_rustls_tls()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
             client,
             global_until: Mutex::new(None),
         }
@@ -112,7 +120,7 @@ impl Courier {
             return Err("only files attached on Discord are read".to_string());
         }
         let mut response = self
-            .client
+            .attachments
             .get(parsed)
             .send()
             .await

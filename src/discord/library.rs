@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::libraries::{self, Added, Meta};
 use crate::render::escape;
 use crate::reply::Kind;
-use crate::store::{DocumentLimits, Store, StoredDocument, unix_now};
+use crate::store::{Store, StoredDocument, unix_now};
 
 use super::moderation::{audit, guild_of, tell};
 use super::send;
@@ -51,7 +51,7 @@ fn day(at: i64) -> String {
 fn describe(d: &StoredDocument) -> String {
     format!(
         "\u{2022} `{}` \u{2014} {} ({} passages; added by user {} on {})",
-        escape(&d.doc_id),
+        d.doc_id,
         escape(d.title.as_deref().unwrap_or("untitled")),
         d.passages,
         d.added_by,
@@ -148,17 +148,14 @@ pub async fn library_add(
             ctx,
             format!(
                 "Nothing was added: a shipped article already has the id `{}`. Give the document another id.",
-                escape(clashes[0])
+                clashes[0]
             ),
         )
         .await;
     }
-    let limits = DocumentLimits {
-        max_documents: limits.max_documents,
-        max_passages: limits.max_passages,
-    };
+    let limits = limits.limits();
     match data.store.add_documents(guild, &documents, limits).await? {
-        Err(why) => tell(ctx, format!("Nothing was added: {why}")).await,
+        Err(why) => tell(ctx, format!("Nothing was added: {}", escape(&why))).await,
         Ok(_version) => {
             data.library_changed(guild);
             let ids: Vec<&str> = documents.iter().map(|d| d.doc_id.as_str()).collect();
@@ -167,7 +164,8 @@ pub async fn library_add(
             let shown: Vec<String> = ids
                 .iter()
                 .take(20)
-                .map(|id| format!("`{}`", escape(id)))
+                // Ids are validated (lowercase letters, digits, `-`, `_`): shown as typed back.
+                .map(|id| format!("`{id}`"))
                 .collect();
             tell(
                 ctx,

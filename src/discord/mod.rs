@@ -25,7 +25,7 @@ use poise::serenity_prelude as serenity;
 use crate::config::{DiscordSettings, Registration};
 use crate::engine::{Config, Engine};
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
 
 pub use state::Data;
 
@@ -58,7 +58,7 @@ pub fn commands() -> Vec<poise::Command<Data, state::Error>> {
 /// and flushes the store.
 pub async fn serve(
     engine: Engine,
-    store: SqliteStore,
+    store: impl Into<AnyStore>,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
@@ -76,6 +76,7 @@ pub async fn serve(
     let engine = std::sync::Arc::new(engine);
     let warming = engine.clone();
     tokio::task::spawn_blocking(move || warming.warm());
+    let store: AnyStore = store.into();
     let purge_store = store.clone();
     let (recorder, recording) = state::recorder(store.clone());
     let mut data = Data::new(
@@ -86,6 +87,19 @@ pub async fn serve(
         deliver::Courier::new(client),
     );
     data.operator_guild = options.discord.operator_guild;
+    // Other processes on a shared store: their changes reach this one's caches at once.
+    let listening = match data.store.changes().await {
+        Ok(Some(mut changes)) => {
+            let invalidator = data.invalidator();
+            Some(tokio::spawn(async move {
+                while let Some(changed) = changes.recv().await {
+                    invalidator.changed(changed);
+                }
+            }))
+        }
+        Ok(None) => None,
+        Err(e) => anyhow::bail!("listening for changes in the store: {e}"),
+    };
     let registration = options.discord.clone();
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
@@ -124,7 +138,16 @@ pub async fn serve(
         .await
         .context("creating the Discord client")?;
     let shard_manager = client.shard_manager.clone();
-    let mut running = tokio::spawn(async move { client.start().await });
+    let shards = options
+        .discord
+        .shard_range()
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut running = tokio::spawn(async move {
+        match shards {
+            Some((range, total)) => client.start_shard_range(range, total).await,
+            None => client.start().await,
+        }
+    });
     let purging = tokio::spawn(purge_periodically(purge_store));
     let ended = tokio::select! {
         ended = &mut running => Some(ended),
@@ -135,6 +158,9 @@ pub async fn serve(
         }
     };
     purging.abort();
+    if let Some(l) = listening {
+        l.abort();
+    }
     let ended = match ended {
         Some(ended) => ended,
         None => tokio::time::timeout(Duration::from_secs(5), running)
@@ -155,7 +181,7 @@ pub async fn serve(
 }
 
 /// Deletes logged questions past each server's retention period, at start and hourly.
-async fn purge_periodically(store: SqliteStore) {
+async fn purge_periodically(store: AnyStore) {
     loop {
         match store.purge_expired(crate::store::unix_now()).await {
             Ok(0) => {}
@@ -247,12 +273,24 @@ async fn shutdown_signal() {
 }
 
 /// `lantern serve`: loads everything, connects, and runs until Ctrl-C or SIGTERM.
-pub fn serve_from_cli(config_dir: &Path, http_proxy: Option<String>) -> anyhow::Result<ExitCode> {
+pub fn serve_from_cli(
+    config_dir: &Path,
+    http_proxy: Option<String>,
+    shards: Option<(String, u32)>,
+) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_dir).map_err(|ps| anyhow::anyhow!("{ps}"))?;
     init_logging(&config.settings.log.level);
     let mut discord = config.settings.discord.clone();
     if let Some(proxy) = http_proxy {
         discord.http_proxy = proxy;
+    }
+    if let Some((range, total)) = shards {
+        discord.shards = range;
+        discord.total_shards = total;
+    }
+    if let Err(e) = discord.shard_range() {
+        eprintln!("lantern serve: {e}");
+        return Ok(ExitCode::from(2));
     }
     let Some(token) = token(&discord)? else {
         eprintln!(
@@ -261,16 +299,16 @@ pub fn serve_from_cli(config_dir: &Path, http_proxy: Option<String>) -> anyhow::
         );
         return Ok(ExitCode::from(2));
     };
-    let store_path = config.settings.store.path.clone();
+    let store_settings = config.settings.store.clone();
     let engine = Engine::load(config_dir, None).map_err(|e| anyhow::anyhow!("{e}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let store = SqliteStore::open(&store_path)
+        let store = AnyStore::open(&store_settings)
             .await
-            .with_context(|| format!("opening the store {}", store_path.display()))?;
+            .with_context(|| format!("opening the store {}", store_settings.describe()))?;
         let options = ServeOptions {
             token,
             discord,

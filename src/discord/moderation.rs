@@ -117,6 +117,22 @@ pub async fn config_set(
     let data = ctx.data();
     let guild = guild_of(ctx);
     let engine = data.engine();
+    if setting == Setting::ShippedArticles {
+        // Back on: none of the server's own ids may be a shipped article's.
+        let own = data.store.documents(guild).await?;
+        let clashes = crate::libraries::clashes_with_shipped(&engine.shelf.library, &own);
+        if let Some(id) = clashes.first()
+            && settings::parse_switch(&value) == Ok(true)
+        {
+            return tell(
+                ctx,
+                format!(
+                    "Not changed: this server's document `{id}` has the id of a shipped article. Remove it (or add it under another id) first."
+                ),
+            )
+            .await;
+        }
+    }
     let changed = data
         .update_settings(guild, |s| {
             settings::apply(s, setting, &value, &engine.resources)

@@ -50,6 +50,11 @@ pub enum Setting {
     ShippedArticles,
 }
 
+/// Reads an on/off value as `config set` does.
+pub fn parse_switch(value: &str) -> Result<bool, String> {
+    switch(value)
+}
+
 fn switch(value: &str) -> Result<bool, String> {
     match value.trim().to_lowercase().as_str() {
         "on" | "yes" | "true" | "enable" | "enabled" | "1" => Ok(true),

@@ -12,7 +12,8 @@ use crate::engine::{Context, Engine, Shelf};
 use crate::libraries::Shelves;
 use crate::reply::{Kind, Reply};
 use crate::safety::Screened;
-use crate::store::sqlite::SqliteStore;
+use crate::store::any::AnyStore;
+use crate::store::postgres::Changed;
 use crate::store::{GuildId, QuestionRecord, ServerSettings, Store, StoreError, UserId};
 
 use super::limits::Limits;
@@ -46,6 +47,8 @@ const REPLIES_KEPT: usize = 512;
 
 /// Cached settings are re-read after this long (another process may have changed them).
 const SETTINGS_TTL: Duration = Duration::from_secs(60);
+/// A built library is compared with the store's version after this long.
+const LIBRARY_CHECK: Duration = Duration::from_secs(60);
 /// Recent answers remembered for their buttons.
 const ANSWERS_KEPT: usize = 5000;
 /// Buttons of older answers say the answer expired.
@@ -97,9 +100,11 @@ struct Answers {
     next: u64,
 }
 
-/// What a cached reply depends on: the library (server and its library's version; a change of
-/// whether the shipped articles are in it clears the server's replies) and the question in its
-/// context.
+/// Servers' settings as read, and when.
+type SettingsCache = HashMap<GuildId, (Arc<ServerSettings>, Instant)>;
+
+/// What a cached reply depends on: the library (server, and the build it was answered from) and
+/// the question in its context.
 type ReplyKey = (GuildId, u64, String, String, usize);
 
 /// Most questions written in one transaction.
@@ -107,12 +112,17 @@ const RECORD_BATCH: usize = 1024;
 /// How long the recorder gathers questions before writing them.
 const RECORD_GATHER: Duration = Duration::from_millis(200);
 
+/// Questions kept for a later write while the store is away; beyond this the oldest are
+/// dropped (and said to be).
+const RECORD_KEPT: usize = 100_000;
+
 /// Writes counted questions in the background: it gathers what arrives over a short while and
 /// writes it in one transaction, so a burst of questions costs a few writes, not one each, and
-/// no task per question waits on the database. Ends, having written everything queued, when
-/// every sender is dropped.
+/// no task per question waits on the database. A failed write is kept and tried again (the
+/// database restarting loses no count). Ends, having written everything queued, when every
+/// sender is dropped (giving up after a few tries if the store is still away then).
 pub fn recorder(
-    store: SqliteStore,
+    store: AnyStore,
 ) -> (
     mpsc::UnboundedSender<QuestionRecord>,
     tokio::task::JoinHandle<()>,
@@ -120,32 +130,88 @@ pub fn recorder(
     let (tx, mut rx) = mpsc::unbounded_channel::<QuestionRecord>();
     let task = tokio::spawn(async move {
         let mut batch = Vec::new();
-        while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let mut closed = false;
+        let mut failures = 0u32;
+        loop {
+            if batch.is_empty() && (closed || rx.recv_many(&mut batch, RECORD_BATCH).await == 0) {
+                break;
+            }
             let deadline = tokio::time::Instant::now() + RECORD_GATHER;
-            while batch.len() < RECORD_BATCH {
+            while !closed && batch.len() < RECORD_BATCH {
                 let room = RECORD_BATCH - batch.len();
                 match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, room)).await {
-                    Ok(n) if n > 0 => {}
-                    _ => break,
+                    Ok(0) => closed = true,
+                    Ok(_) => {}
+                    Err(_) => break,
                 }
             }
-            if let Err(e) = store.record_questions(&batch).await {
-                tracing::error!(lost = batch.len(), "recording questions failed: {e}");
+            match store.record_questions(&batch).await {
+                Ok(()) => {
+                    batch.clear();
+                    failures = 0;
+                }
+                Err(e) => {
+                    failures += 1;
+                    if closed && failures >= 3 {
+                        tracing::error!(
+                            lost = batch.len(),
+                            "recording questions failed at shutdown: {e}"
+                        );
+                        break;
+                    }
+                    tracing::warn!(
+                        kept = batch.len(),
+                        "recording questions failed, will retry: {e}"
+                    );
+                    if batch.len() > RECORD_KEPT {
+                        let dropped = batch.len() - RECORD_KEPT;
+                        batch.drain(..dropped);
+                        tracing::error!(lost = dropped, "too many questions waiting for the store");
+                    }
+                    let wait = Duration::from_millis(250 * u64::from(failures.min(8)));
+                    tokio::time::sleep(wait).await;
+                }
             }
-            batch.clear();
         }
     });
     (tx, task)
+}
+
+/// Forgets what a process keeps of servers' settings and libraries when they change elsewhere.
+#[derive(Debug, Clone)]
+pub struct Invalidator {
+    settings: Arc<Mutex<SettingsCache>>,
+    replies: Arc<Mutex<HashMap<ReplyKey, Arc<Rendered>>>>,
+    shelves: Arc<Shelves>,
+}
+
+impl Invalidator {
+    /// A server's settings, lines or library changed (or anything, when that is unknown):
+    /// the next question reads the store again.
+    pub fn changed(&self, changed: Changed) {
+        match changed {
+            Changed::Server(guild) => {
+                lock(&self.settings).remove(&guild);
+                lock(&self.replies).retain(|key, _| key.0 != guild);
+                self.shelves.forget(guild);
+            }
+            Changed::Anything => {
+                lock(&self.settings).clear();
+                lock(&self.replies).clear();
+                self.shelves.clear();
+            }
+        }
+    }
 }
 
 /// Everything commands and handlers share.
 pub struct Data {
     engine: RwLock<Arc<Engine>>,
     /// Persistent state.
-    pub store: SqliteStore,
+    pub store: AnyStore,
     /// Cooldowns, channel caps, alert limits.
     pub limits: Mutex<Limits>,
-    settings: Mutex<HashMap<GuildId, (Arc<ServerSettings>, Instant)>>,
+    settings: Arc<Mutex<SettingsCache>>,
     answers: Mutex<Answers>,
     /// Where the configuration was read from (for `library reload`).
     pub config_dir: PathBuf,
@@ -154,11 +220,11 @@ pub struct Data {
     /// Serialises settings changes with their cache update, so the cache never ends on an older
     /// version than the store.
     settings_writes: tokio::sync::Mutex<()>,
-    /// Replies to recent questions, rendered, by the library they came from (server and its
-    /// library's version) and (question, region, results); cleared with the engine.
-    replies: Mutex<HashMap<ReplyKey, Arc<Rendered>>>,
+    /// Replies to recent questions, rendered, by the library they came from (server and build)
+    /// and (question, region, results); cleared with the engine.
+    replies: Arc<Mutex<HashMap<ReplyKey, Arc<Rendered>>>>,
     /// Servers' own libraries, built on their first question and kept while used.
-    shelves: Shelves,
+    shelves: Arc<Shelves>,
     /// Serialises building servers' libraries (a burst of first questions builds one once).
     building: tokio::sync::Mutex<()>,
     recorder: mpsc::UnboundedSender<QuestionRecord>,
@@ -173,7 +239,7 @@ impl Data {
     /// New state around an engine and a store.
     pub fn new(
         engine: Arc<Engine>,
-        store: SqliteStore,
+        store: AnyStore,
         config_dir: PathBuf,
         recorder: mpsc::UnboundedSender<QuestionRecord>,
         courier: super::deliver::Courier,
@@ -183,12 +249,12 @@ impl Data {
             .map_or(1, |d| d.as_nanos() as u64);
         let kept = engine.settings.libraries.kept_in_memory;
         Data {
-            shelves: Shelves::new(kept),
+            shelves: Arc::new(Shelves::new(kept)),
             building: tokio::sync::Mutex::new(()),
             engine: RwLock::new(engine),
             store,
             limits: Mutex::new(Limits::default()),
-            settings: Mutex::new(HashMap::new()),
+            settings: Arc::new(Mutex::new(HashMap::new())),
             answers: Mutex::new(Answers {
                 next: seed,
                 ..Answers::default()
@@ -196,7 +262,7 @@ impl Data {
             config_dir,
             reload: tokio::sync::Mutex::new(()),
             settings_writes: tokio::sync::Mutex::new(()),
-            replies: Mutex::new(HashMap::new()),
+            replies: Arc::new(Mutex::new(HashMap::new())),
             courier,
             recorder,
             operator_guild: 0,
@@ -239,17 +305,15 @@ impl Data {
         let Some(guild) = guild else {
             return engine.shelf.clone();
         };
-        if let Some(shelf) = self.shelves.get(guild) {
+        if let Some(shelf) = self.current_shelf(guild).await {
             return shelf;
         }
         let _one_at_a_time = self.building.lock().await;
-        if let Some(shelf) = self.shelves.get(guild) {
+        if let Some(shelf) = self.current_shelf(guild).await {
             return shelf;
         }
-        let (version, own) = match tokio::try_join!(
-            self.store.library_version(guild),
-            self.store.documents(guild)
-        ) {
+        let ticket = self.shelves.ticket(guild);
+        let (version, own) = match self.store.library(guild).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!(
@@ -265,11 +329,10 @@ impl Data {
             crate::libraries::server_shelf(&building, &own, version, with_shipped)
         })
         .await;
-        match built {
-            Ok(Ok(shelf)) => {
-                self.shelves.put(guild, shelf.clone());
-                shelf
-            }
+        let shelf = match built {
+            Ok(Ok(shelf)) => shelf,
+            // Kept like a library, so it is not rebuilt for every question; tried again when
+            // the library changes or its check comes round.
             Ok(Err(problem)) => {
                 tracing::error!(
                     guild,
@@ -279,8 +342,32 @@ impl Data {
             }
             Err(e) => {
                 tracing::error!(guild, "building the server's library failed: {e}");
-                engine.shelf.clone()
+                return engine.shelf.clone();
             }
+        };
+        self.shelves.put(guild, shelf.clone(), ticket);
+        shelf
+    }
+
+    /// A server's built library if it is still current: built or checked within
+    /// [`LIBRARY_CHECK`], else found at the store's version (a change made by the command line
+    /// or another process is picked up within that time, at once with PostgreSQL's notices).
+    async fn current_shelf(&self, guild: GuildId) -> Option<Arc<Shelf>> {
+        let (shelf, age) = self.shelves.get(guild)?;
+        if age < LIBRARY_CHECK {
+            return Some(shelf);
+        }
+        match self.store.library_version(guild).await {
+            Ok(v) if v == shelf.version => {
+                self.shelves.checked(guild);
+                Some(shelf)
+            }
+            Ok(_) => {
+                self.shelves.forget(guild);
+                None
+            }
+            // The store is away: the library in memory answers.
+            Err(_) => Some(shelf),
         }
     }
 
@@ -306,10 +393,19 @@ impl Data {
         lock(&self.replies).retain(|key, _| key.0 != guild);
     }
 
+    /// What forgets cached settings, replies and built libraries when another process changes
+    /// them (it outlives a borrow of `Data`: the listening task holds it).
+    pub fn invalidator(&self) -> Invalidator {
+        Invalidator {
+            settings: self.settings.clone(),
+            replies: self.replies.clone(),
+            shelves: self.shelves.clone(),
+        }
+    }
+
     /// Forgets what is kept in memory for a server the bot was removed from.
     pub fn server_removed(&self, guild: GuildId) {
-        self.library_changed(guild);
-        lock(&self.settings).remove(&guild);
+        self.invalidator().changed(Changed::Server(guild));
     }
 
     /// How many servers' libraries are in memory.
@@ -318,7 +414,7 @@ impl Data {
     }
 
     /// The engine's reply to a screened question from a library, rendered, reusing the reply to
-    /// the same question asked recently in the same context from the same library version.
+    /// the same question asked recently in the same context from the same built library.
     /// Crises and empty messages are answered afresh: they are cheap and never cached.
     pub fn reply(
         &self,
@@ -334,7 +430,7 @@ impl Data {
             | Screened::Topic(q)
             | Screened::HarmReduction(q) => (
                 guild.unwrap_or(0),
-                shelf.version,
+                shelf.build,
                 q.text().to_string(),
                 ctx.region.clone(),
                 ctx.results,

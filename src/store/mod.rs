@@ -4,6 +4,9 @@
 //! bot processes later; [`sqlite::SqliteStore`] is the embedded default. Knows no Discord types:
 //! ids are plain integers, times are Unix seconds.
 
+pub mod any;
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::future::Future;
@@ -172,6 +175,48 @@ pub struct DocumentLimits {
     pub max_documents: usize,
     /// Most passages, over all its documents.
     pub max_passages: usize,
+    /// Most bytes of text, over all its documents.
+    pub max_bytes: usize,
+}
+
+/// Whether `adding` fits beside a server's `existing` (documents, passages, bytes of text); else
+/// why not, for the moderator.
+pub(crate) fn check_limits(
+    (documents, passages, bytes): (usize, usize, usize),
+    adding: &[StoredDocument],
+    limits: DocumentLimits,
+) -> Result<(), String> {
+    let more: usize = adding.iter().map(|d| d.passages as usize).sum();
+    let more_bytes: usize = adding.iter().map(|d| d.content.len()).sum();
+    if bytes + more_bytes > limits.max_bytes {
+        return Err(format!(
+            "this server's library would hold {} bytes of text; the limit is {}. Remove some first.",
+            bytes + more_bytes,
+            limits.max_bytes
+        ));
+    }
+    if documents + adding.len() > limits.max_documents {
+        return Err(format!(
+            "this server's library would have {} documents; the limit is {}. Remove some first.",
+            documents + adding.len(),
+            limits.max_documents
+        ));
+    }
+    if passages + more > limits.max_passages {
+        return Err(format!(
+            "this server's library would have {} passages; the limit is {}. Remove some first.",
+            passages + more,
+            limits.max_passages
+        ));
+    }
+    Ok(())
+}
+
+/// Why a document was refused: its id is already in the server's library.
+pub(crate) fn taken_message(doc_id: &str) -> String {
+    format!(
+        "a document with id `{doc_id}` is already in this server's library; remove it first to replace it."
+    )
 }
 
 /// What a question led to (for counters).
@@ -369,6 +414,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         guild: GuildId,
     ) -> impl Future<Output = Result<Vec<StoredDocument>, StoreError>> + Send;
+    /// A server's library version and its documents, read together (one snapshot).
+    fn library(
+        &self,
+        guild: GuildId,
+    ) -> impl Future<Output = Result<(u64, Vec<StoredDocument>), StoreError>> + Send;
     /// The version of a server's own library: 0 before anything was added, then one more with
     /// every change.
     fn library_version(

@@ -22,32 +22,11 @@ use super::{
 /// `cargo:rerun-if-changed=migrations`): after adding one, make sure this file is recompiled.
 mod library;
 
+use super::rows::{LineRow, audit_entry, db_id, id_from_db, stats_from, text_key};
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 const SECS_PER_DAY: i64 = 86_400;
-
-/// Discord ids are u64, SQLite integers are i64. `as` reinterprets the bits both ways, so every
-/// id round-trips exactly; ids above `i64::MAX` are stored as negative numbers, which is harmless
-/// because ids are only ever compared for equality.
-fn db_id(id: u64) -> i64 {
-    id as i64
-}
-
-/// The inverse of [`db_id`].
-fn id_from_db(v: i64) -> u64 {
-    v as u64
-}
-
-/// A count from SQL (`COUNT`, `SUM` of non-negative values) as u64.
-fn count_from_db(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-/// The grouping key for "unanswered questions": trimmed and lower-cased here rather than in SQL,
-/// because SQLite's `lower()` only folds ASCII and `trim()` only strips spaces.
-fn text_key(text: &str) -> String {
-    text.trim().to_lowercase()
-}
 
 fn now_secs() -> Timestamp {
     super::unix_now()
@@ -121,38 +100,6 @@ impl SqliteStore {
     }
 }
 
-/// A `server_lines` row as stored (topics as JSON, `added_by` as i64).
-#[derive(sqlx::FromRow)]
-struct LineRow {
-    id: i64,
-    region: String,
-    name: String,
-    contact: String,
-    hours: String,
-    topics: String,
-    purpose: String,
-    added_by: i64,
-    added_at: Timestamp,
-}
-
-impl LineRow {
-    fn into_line(self) -> Result<ServerLine, StoreError> {
-        let topics = serde_json::from_str(&self.topics)
-            .map_err(|e| StoreError::Corrupt(format!("topics of server line {}: {e}", self.id)))?;
-        Ok(ServerLine {
-            id: self.id,
-            region: self.region,
-            name: self.name,
-            contact: self.contact,
-            hours: self.hours,
-            topics,
-            purpose: self.purpose,
-            added_by: id_from_db(self.added_by),
-            added_at: self.added_at,
-        })
-    }
-}
-
 /// Writes a server's settings (insert or replace).
 async fn upsert_settings<'e>(
     executor: impl sqlx::Executor<'e, Database = Sqlite>,
@@ -197,6 +144,10 @@ impl Store for SqliteStore {
 
     async fn library_version(&self, guild: GuildId) -> Result<u64, StoreError> {
         self.version_of(guild).await
+    }
+
+    async fn library(&self, guild: GuildId) -> Result<(u64, Vec<StoredDocument>), StoreError> {
+        self.library_of(guild).await
     }
 
     async fn erase_server(&self, guild: GuildId) -> Result<(), StoreError> {
@@ -400,29 +351,7 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await?;
 
-        let mut stats = Stats {
-            helpful: count_from_db(helpful),
-            not_helpful: count_from_db(not_helpful),
-            top_unanswered: top
-                .into_iter()
-                .map(|(text, n)| (text, count_from_db(n)))
-                .collect(),
-            ..Stats::default()
-        };
-        for (outcome, n) in counts {
-            let n = count_from_db(n);
-            // Outcomes this version does not know (a newer version wrote them) still count
-            // as questions.
-            stats.questions += n;
-            match outcome.as_str() {
-                "answered" => stats.answered += n,
-                "no_match" => stats.no_match += n,
-                "crisis" => stats.crisis += n,
-                "medical_advice" => stats.medical_advice += n,
-                _ => {}
-            }
-        }
-        Ok(stats)
+        Ok(stats_from(counts, helpful, not_helpful, top))
     }
 
     async fn audit(&self, guild: GuildId, entry: &AuditEntry) -> Result<(), StoreError> {
@@ -449,15 +378,7 @@ impl Store for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(actor, action, detail, at)| AuditEntry {
-                actor: id_from_db(actor),
-                action,
-                detail,
-                at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(audit_entry).collect())
     }
 
     /// Deletes the member's logged questions and feedback in every server. The audit log is

@@ -3,49 +3,9 @@
 
 use sqlx::{Sqlite, Transaction};
 
-use super::{SqliteStore, db_id, id_from_db};
-use crate::store::{DocumentFormat, DocumentLimits, GuildId, StoreError, StoredDocument};
-
-/// A `library_documents` row as stored.
-#[derive(sqlx::FromRow)]
-struct DocumentRow {
-    doc_id: String,
-    format: String,
-    title: Option<String>,
-    author: Option<String>,
-    publisher: Option<String>,
-    date: Option<String>,
-    content: String,
-    passages: i64,
-    added_by: i64,
-    added_at: i64,
-}
-
-impl DocumentRow {
-    fn into_document(self) -> Result<StoredDocument, StoreError> {
-        let format = match self.format.as_str() {
-            "markdown" => DocumentFormat::Markdown,
-            "plain" => DocumentFormat::Plain,
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "document format {other:?} is unknown"
-                )));
-            }
-        };
-        Ok(StoredDocument {
-            doc_id: self.doc_id,
-            format,
-            title: self.title,
-            author: self.author,
-            publisher: self.publisher,
-            date: self.date,
-            content: self.content,
-            passages: u32::try_from(self.passages).unwrap_or(0),
-            added_by: id_from_db(self.added_by),
-            added_at: self.added_at,
-        })
-    }
-}
+use super::SqliteStore;
+use crate::store::rows::{DocumentRow, db_id};
+use crate::store::{DocumentLimits, GuildId, StoreError, StoredDocument};
 
 /// Raises a server's library version inside `tx`; returns the new one.
 async fn bump(tx: &mut Transaction<'static, Sqlite>, guild: GuildId) -> Result<u64, StoreError> {
@@ -68,28 +28,17 @@ impl SqliteStore {
         limits: DocumentLimits,
     ) -> Result<Result<u64, String>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let (count, passages): (i64, Option<i64>) = sqlx::query_as(
-            "SELECT COUNT(*), SUM(passages) FROM library_documents WHERE guild_id = ?",
+        let (count, passages, bytes): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(passages), 0), COALESCE(SUM(length(CAST(content AS BLOB))), 0)
+             FROM library_documents WHERE guild_id = ?",
         )
         .bind(db_id(guild))
         .fetch_one(&mut *tx)
         .await?;
-        let count = usize::try_from(count).unwrap_or(0);
-        let passages = usize::try_from(passages.unwrap_or(0)).unwrap_or(0);
-        let adding: usize = documents.iter().map(|d| d.passages as usize).sum();
-        if count + documents.len() > limits.max_documents {
-            return Ok(Err(format!(
-                "this server's library would have {} documents; the limit is {}. Remove some first.",
-                count + documents.len(),
-                limits.max_documents
-            )));
-        }
-        if passages + adding > limits.max_passages {
-            return Ok(Err(format!(
-                "this server's library would have {} passages; the limit is {}. Remove some first.",
-                passages + adding,
-                limits.max_passages
-            )));
+        let size = |n: i64| usize::try_from(n).unwrap_or(0);
+        let existing = (size(count), size(passages), size(bytes));
+        if let Err(why) = crate::store::check_limits(existing, documents, limits) {
+            return Ok(Err(why));
         }
         for d in documents {
             let taken: Option<(i64,)> =
@@ -99,10 +48,7 @@ impl SqliteStore {
                     .fetch_optional(&mut *tx)
                     .await?;
             if taken.is_some() {
-                return Ok(Err(format!(
-                    "a document with id `{}` is already in this server's library; remove it first to replace it.",
-                    d.doc_id
-                )));
+                return Ok(Err(crate::store::taken_message(&d.doc_id)));
             }
             sqlx::query(
                 "INSERT INTO library_documents
@@ -165,6 +111,36 @@ impl SqliteStore {
         rows.into_iter().map(DocumentRow::into_document).collect()
     }
 
+    pub(super) async fn library_of(
+        &self,
+        guild: GuildId,
+    ) -> Result<(u64, Vec<StoredDocument>), StoreError> {
+        // One read transaction: the version and the documents of one moment.
+        let mut tx = self.pool.begin().await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM library_versions WHERE guild_id = ?")
+                .bind(db_id(guild))
+                .fetch_optional(&mut *tx)
+                .await?;
+        let rows: Vec<DocumentRow> = sqlx::query_as(
+            "SELECT doc_id, format, title, author, publisher, date, content, passages, added_by,
+                    added_at
+             FROM library_documents WHERE guild_id = ? ORDER BY rowid",
+        )
+        .bind(db_id(guild))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let documents = rows
+            .into_iter()
+            .map(DocumentRow::into_document)
+            .collect::<Result<_, _>>()?;
+        Ok((
+            version.map_or(0, |v| u64::try_from(v).unwrap_or(0)),
+            documents,
+        ))
+    }
+
     pub(super) async fn version_of(&self, guild: GuildId) -> Result<u64, StoreError> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT version FROM library_versions WHERE guild_id = ?")
@@ -208,6 +184,7 @@ mod tests {
     const ROOMY: DocumentLimits = DocumentLimits {
         max_documents: 10,
         max_passages: 100,
+        max_bytes: 10_000,
     };
 
     fn doc(id: &str, passages: u32) -> StoredDocument {
@@ -260,7 +237,7 @@ mod tests {
         assert!(taken.contains("`a`"), "{taken}");
         let few = DocumentLimits {
             max_documents: 2,
-            max_passages: 100,
+            ..ROOMY
         };
         let too_many = store
             .add_documents(GUILD, &[doc("x", 1), doc("y", 1)], few)
@@ -272,8 +249,8 @@ mod tests {
             "{too_many}"
         );
         let short = DocumentLimits {
-            max_documents: 10,
             max_passages: 5,
+            ..ROOMY
         };
         let too_long = store
             .add_documents(GUILD, &[doc("x", 5)], short)

@@ -29,7 +29,14 @@ async fn send_text(socket: &mut WebSocket, text: String) -> bool {
 async fn gateway_conn(sh: Arc<Shared>, mut socket: WebSocket) {
     let conn_id = sh.snowflake();
     let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
-    sh.lock().conns.insert(conn_id, Conn { tx, session: None });
+    sh.lock().conns.insert(
+        conn_id,
+        Conn {
+            tx,
+            session: None,
+            shard: (0, 1),
+        },
+    );
     sh.bump();
 
     let mut seq: Option<Arc<AtomicU64>> = None;
@@ -55,6 +62,8 @@ async fn gateway_conn(sh: Arc<Shared>, mut socket: WebSocket) {
                         1 => send_text(&mut socket, r#"{"op":11,"s":null,"t":null,"d":null}"#.to_string()).await,
                         2 => {
                             let session_id = format!("standin-session-{}", sh.snowflake());
+                            let shard = &frame["d"]["shard"];
+                            let shard = (shard[0].as_u64().unwrap_or(0), shard[1].as_u64().unwrap_or(1).max(1));
                             let s = Arc::new(AtomicU64::new(1));
                             let ready = json!({
                                 "op": 0, "s": 1, "t": "READY",
@@ -64,7 +73,7 @@ async fn gateway_conn(sh: Arc<Shared>, mut socket: WebSocket) {
                                     "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
                                     "session_id": session_id,
                                     "resume_gateway_url": sh.ws_url(),
-                                    "shard": [0, 1],
+                                    "shard": [shard.0, shard.1],
                                     "application": {"id": APP_ID.to_string(), "flags": 0},
                                     "private_channels": [],
                                     "presences": [],
@@ -80,6 +89,7 @@ async fn gateway_conn(sh: Arc<Shared>, mut socket: WebSocket) {
                                 st.sessions.insert(session_id.clone(), s.clone());
                                 if let Some(c) = st.conns.get_mut(&conn_id) {
                                     c.session = Some(session_id);
+                                    c.shard = shard;
                                 }
                             }
                             seq = Some(s);

@@ -315,10 +315,11 @@ impl StandIn {
             let st = self.shared.lock();
             let ready: Vec<&Conn> = st.conns.values().filter(|c| c.session.is_some()).collect();
             for (event, data) in &events {
+                let hearing: Vec<&&Conn> = ready.iter().filter(|c| c.hears(data)).collect();
                 let event: Arc<str> = Arc::from(event.as_str());
                 let data: Arc<str> = Arc::from(data.to_string());
                 let mut first = None;
-                for (i, conn) in ready.iter().enumerate() {
+                for (i, conn) in hearing.iter().enumerate() {
                     let (ack, rx) = if i == 0 {
                         let (tx, rx) = oneshot::channel();
                         (Some(tx), Some(rx))

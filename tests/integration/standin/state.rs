@@ -35,6 +35,26 @@ pub(super) struct Conn {
     pub(super) tx: mpsc::UnboundedSender<Out>,
     /// Set once IDENTIFY got READY or RESUME got RESUMED.
     pub(super) session: Option<String>,
+    /// The shard it identified as: (id, total).
+    pub(super) shard: (u64, u64),
+}
+
+impl Conn {
+    /// Whether Discord would send this event to this connection: a server's events go to the
+    /// shard `(guild_id >> 22) % total`, direct messages to shard 0.
+    pub(super) fn hears(&self, data: &Value) -> bool {
+        let (id, total) = self.shard;
+        if total <= 1 {
+            return true;
+        }
+        let guild = data["guild_id"]
+            .as_str()
+            .and_then(|g| g.parse::<u64>().ok());
+        match guild {
+            Some(g) => (g >> 22) % total == id,
+            None => id == 0,
+        }
+    }
 }
 
 #[derive(Default)]

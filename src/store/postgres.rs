@@ -1,0 +1,612 @@
+//! [`PgStore`]: the [`Store`] on PostgreSQL, for several bot processes sharing one database.
+//! Schema in `migrations-postgres/` (embedded, applied on open under an advisory lock, so
+//! processes starting together migrate once). The same contract as the SQLite store, tested by
+//! the same tests (`tests/integration/store_contract.rs`).
+//!
+//! Where SQLite takes its one write lock (`BEGIN IMMEDIATE`), a read-modify-write here takes a
+//! per-server advisory lock for its transaction: concurrent changes to one server, from any
+//! process, queue instead of losing one another.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
+use sqlx::{Executor, Transaction};
+
+use super::rows::{DocumentRow, LineRow, audit_entry, db_id, id_from_db, stats_from, text_key};
+use super::{
+    AuditEntry, DocumentLimits, Forgotten, GuildId, Outcome, QuestionRecord, ServerLine,
+    ServerSettings, Stats, Store, StoreError, StoredDocument, Timestamp, UserId,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations-postgres");
+
+const SECS_PER_DAY: i64 = 86_400;
+
+/// Advisory-lock key for migrations (any constant no server id can collide with in meaning:
+/// server locks use the two-key form).
+const MIGRATION_LOCK: i64 = 0x4c61_6e74_6572_6e00;
+
+/// Pool size and timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Most connections per process.
+    pub max_connections: u32,
+    /// How long a query waits for a connection (and a connection attempt may take).
+    pub acquire_timeout: Duration,
+}
+
+/// The store on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host/db`, or a Unix socket with `?host=/dir`) and
+    /// brings the schema up to date. Migrations only add, so nothing stored is lost.
+    pub async fn open(url: &str, options: PoolOptions) -> Result<PgStore, StoreError> {
+        let connect: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await?;
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        MIGRATOR.run(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(PgStore { pool })
+    }
+
+    /// Closes the pool (waits for connections in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction holding `guild`'s lock until it ends.
+    async fn locked(&self, guild: GuildId) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Two-key form: (namespace, the server id's low and high halves folded).
+        let key = (db_id(guild) ^ (db_id(guild) >> 32)) as i32;
+        sqlx::query("SELECT pg_advisory_xact_lock(1, $1)")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+}
+
+/// The channel on which every process hears that a server's settings or library changed.
+pub const CHANGES: &str = "lantern_changes";
+
+/// Tells every process (at commit) that `guild`'s settings, lines or library changed.
+async fn notify(tx: &mut Transaction<'static, Postgres>, guild: GuildId) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANGES)
+        .bind(guild.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// What another process changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// One server's settings, lines or library.
+    Server(GuildId),
+    /// Unknown (the connection to the database was lost meanwhile): anything may have changed.
+    Anything,
+}
+
+impl PgStore {
+    /// Changes made by any process (this one included), as they commit: a task holds a listening
+    /// connection (reconnecting when it drops, and then reporting [`Changed::Anything`]).
+    pub async fn changes(
+        &self,
+    ) -> Result<tokio::sync::mpsc::UnboundedReceiver<Changed>, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANGES).await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                let changed = match listener.try_recv().await {
+                    Ok(Some(n)) => match n.payload().parse() {
+                        Ok(guild) => Changed::Server(guild),
+                        Err(_) => continue,
+                    },
+                    // The connection dropped; the next call reconnects. What was said
+                    // meanwhile is lost, so everything is in doubt.
+                    Ok(None) => Changed::Anything,
+                    Err(e) => {
+                        tracing::warn!("listening for changes failed, retrying: {e}");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        Changed::Anything
+                    }
+                };
+                if tx.send(changed).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
+    }
+}
+
+async fn upsert_settings<'e>(
+    executor: impl Executor<'e, Database = Postgres>,
+    guild: GuildId,
+    settings: &ServerSettings,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(settings).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO settings (guild_id, settings, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (guild_id) DO UPDATE
+         SET settings = excluded.settings, updated_at = excluded.updated_at",
+    )
+    .bind(db_id(guild))
+    .bind(json)
+    .bind(super::unix_now())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+fn parse_settings(guild: GuildId, json: Option<String>) -> Result<ServerSettings, StoreError> {
+    match json {
+        None => Ok(ServerSettings::default()),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("settings of guild {guild}: {e}"))),
+    }
+}
+
+async fn bump(tx: &mut Transaction<'static, Postgres>, guild: GuildId) -> Result<u64, StoreError> {
+    let version: i64 = sqlx::query_scalar(
+        "INSERT INTO library_versions (guild_id, version) VALUES ($1, 1)
+         ON CONFLICT (guild_id) DO UPDATE SET version = library_versions.version + 1
+         RETURNING version",
+    )
+    .bind(db_id(guild))
+    .fetch_one(&mut **tx)
+    .await?;
+    notify(tx, guild).await?;
+    Ok(u64::try_from(version).unwrap_or(0))
+}
+
+impl Store for PgStore {
+    async fn settings(&self, guild: GuildId) -> Result<ServerSettings, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT settings FROM settings WHERE guild_id = $1")
+                .bind(db_id(guild))
+                .fetch_optional(&self.pool)
+                .await?;
+        parse_settings(guild, json)
+    }
+
+    async fn save_settings(
+        &self,
+        guild: GuildId,
+        settings: &ServerSettings,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        upsert_settings(&mut *tx, guild, settings).await?;
+        notify(&mut tx, guild).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_settings<F>(
+        &self,
+        guild: GuildId,
+        change: F,
+    ) -> Result<Result<(ServerSettings, String), String>, StoreError>
+    where
+        F: FnOnce(&mut ServerSettings) -> Result<String, String> + Send,
+    {
+        let mut tx = self.locked(guild).await?;
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT settings FROM settings WHERE guild_id = $1")
+                .bind(db_id(guild))
+                .fetch_optional(&mut *tx)
+                .await?;
+        let mut settings = parse_settings(guild, json)?;
+        let said = match change(&mut settings) {
+            Ok(said) => said,
+            Err(why) => return Ok(Err(why)),
+        };
+        upsert_settings(&mut *tx, guild, &settings).await?;
+        notify(&mut tx, guild).await?;
+        tx.commit().await?;
+        Ok(Ok((settings, said)))
+    }
+
+    async fn add_line(&self, guild: GuildId, line: &ServerLine) -> Result<i64, StoreError> {
+        let topics =
+            serde_json::to_string(&line.topics).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO server_lines
+             (guild_id, region, name, contact, hours, topics, purpose, added_by, added_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(db_id(guild))
+        .bind(&line.region)
+        .bind(&line.name)
+        .bind(&line.contact)
+        .bind(&line.hours)
+        .bind(topics)
+        .bind(&line.purpose)
+        .bind(db_id(line.added_by))
+        .bind(line.added_at)
+        .fetch_one(&self.pool)
+        .await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES)
+            .bind(guild.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    async fn remove_line(&self, guild: GuildId, id: i64) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM server_lines WHERE id = $1 AND guild_id = $2")
+            .bind(id)
+            .bind(db_id(guild))
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn lines(&self, guild: GuildId) -> Result<Vec<ServerLine>, StoreError> {
+        let rows: Vec<LineRow> = sqlx::query_as(
+            "SELECT id, region, name, contact, hours, topics, purpose, added_by, added_at
+             FROM server_lines WHERE guild_id = $1 ORDER BY id",
+        )
+        .bind(db_id(guild))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(LineRow::into_line).collect()
+    }
+
+    async fn record_questions(&self, records: &[QuestionRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        // Added up first, and written in key order, so concurrent batches from several
+        // processes lock counter rows in one order (no deadlock).
+        let mut counts: std::collections::BTreeMap<(i64, i64, &str), i64> = Default::default();
+        for r in records {
+            *counts
+                .entry((
+                    db_id(r.guild),
+                    r.at.div_euclid(SECS_PER_DAY),
+                    r.outcome.as_str(),
+                ))
+                .or_default() += 1;
+        }
+        let mut tx = self.pool.begin().await?;
+        for ((guild, day, outcome), n) in counts {
+            sqlx::query(
+                "INSERT INTO counters (guild_id, day, outcome, count) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (guild_id, day, outcome)
+                 DO UPDATE SET count = counters.count + excluded.count",
+            )
+            .bind(guild)
+            .bind(day)
+            .bind(outcome)
+            .bind(n)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for r in records {
+            let Some(text) = &r.text else {
+                continue;
+            };
+            sqlx::query(
+                "INSERT INTO questions (guild_id, user_id, outcome, text, text_key, asked_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(db_id(r.guild))
+            .bind(db_id(r.user))
+            .bind(r.outcome.as_str())
+            .bind(text)
+            .bind(text_key(text))
+            .bind(r.at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_feedback(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        message: u64,
+        helpful: bool,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO feedback (guild_id, user_id, message_id, helpful, at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (message_id, user_id) DO UPDATE
+             SET guild_id = excluded.guild_id, helpful = excluded.helpful, at = excluded.at",
+        )
+        .bind(db_id(guild))
+        .bind(db_id(user))
+        .bind(db_id(message))
+        .bind(i64::from(helpful))
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn stats(&self, guild: GuildId) -> Result<Stats, StoreError> {
+        // One snapshot for the three queries.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let counts: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT outcome, SUM(count)::BIGINT FROM counters WHERE guild_id = $1 GROUP BY outcome",
+        )
+        .bind(db_id(guild))
+        .fetch_all(&mut *tx)
+        .await?;
+        let (helpful, not_helpful): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(helpful), 0)::BIGINT, COALESCE(SUM(1 - helpful), 0)::BIGINT
+             FROM feedback WHERE guild_id = $1",
+        )
+        .bind(db_id(guild))
+        .fetch_one(&mut *tx)
+        .await?;
+        let top: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT text_key, COUNT(*) AS n FROM questions
+             WHERE guild_id = $1 AND outcome = $2
+             GROUP BY text_key ORDER BY n DESC, text_key ASC LIMIT 10",
+        )
+        .bind(db_id(guild))
+        .bind(Outcome::NoMatch.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(stats_from(counts, helpful, not_helpful, top))
+    }
+
+    async fn audit(&self, guild: GuildId, entry: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit_log (guild_id, actor, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(db_id(guild))
+        .bind(db_id(entry.actor))
+        .bind(&entry.action)
+        .bind(&entry.detail)
+        .bind(entry.at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, guild: GuildId, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT actor, action, detail, at FROM audit_log
+             WHERE guild_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(db_id(guild))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(audit_entry).collect())
+    }
+
+    async fn forget(&self, user: UserId) -> Result<Forgotten, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let questions = sqlx::query("DELETE FROM questions WHERE user_id = $1")
+            .bind(db_id(user))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let feedback = sqlx::query("DELETE FROM feedback WHERE user_id = $1")
+            .bind(db_id(user))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(Forgotten {
+            questions,
+            feedback,
+        })
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let default_days = ServerSettings::default().retention_days;
+        let cutoff = |days: u32| now.saturating_sub(i64::from(days) * SECS_PER_DAY);
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT guild_id, settings FROM settings")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut deleted = 0;
+        for (guild, json) in rows {
+            let (logging, days) = match serde_json::from_str::<ServerSettings>(&json) {
+                Ok(s) => (s.logging, s.retention_days),
+                Err(_) => {
+                    tracing::warn!(
+                        guild = id_from_db(guild),
+                        "unreadable settings: purging with the default retention"
+                    );
+                    (true, default_days)
+                }
+            };
+            let query = if logging {
+                sqlx::query("DELETE FROM questions WHERE guild_id = $1 AND asked_at < $2")
+                    .bind(guild)
+                    .bind(cutoff(days))
+            } else {
+                sqlx::query("DELETE FROM questions WHERE guild_id = $1").bind(guild)
+            };
+            deleted += query.execute(&mut *tx).await?.rows_affected();
+        }
+        deleted += sqlx::query(
+            "DELETE FROM questions WHERE asked_at < $1
+             AND guild_id NOT IN (SELECT guild_id FROM settings)",
+        )
+        .bind(cutoff(default_days))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn add_documents(
+        &self,
+        guild: GuildId,
+        documents: &[StoredDocument],
+        limits: DocumentLimits,
+    ) -> Result<Result<u64, String>, StoreError> {
+        let mut tx = self.locked(guild).await?;
+        let (count, passages, bytes): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(passages), 0)::BIGINT,
+                    COALESCE(SUM(octet_length(content)), 0)::BIGINT
+             FROM library_documents WHERE guild_id = $1",
+        )
+        .bind(db_id(guild))
+        .fetch_one(&mut *tx)
+        .await?;
+        let size = |n: i64| usize::try_from(n).unwrap_or(0);
+        let existing = (size(count), size(passages), size(bytes));
+        if let Err(why) = super::check_limits(existing, documents, limits) {
+            return Ok(Err(why));
+        }
+        for d in documents {
+            let taken: Option<i64> = sqlx::query_scalar(
+                "SELECT 1::BIGINT FROM library_documents WHERE guild_id = $1 AND doc_id = $2",
+            )
+            .bind(db_id(guild))
+            .bind(&d.doc_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if taken.is_some() {
+                return Ok(Err(super::taken_message(&d.doc_id)));
+            }
+            sqlx::query(
+                "INSERT INTO library_documents
+                 (guild_id, doc_id, format, title, author, publisher, date, content, passages,
+                  added_by, added_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(db_id(guild))
+            .bind(&d.doc_id)
+            .bind(d.format.as_str())
+            .bind(&d.title)
+            .bind(&d.author)
+            .bind(&d.publisher)
+            .bind(&d.date)
+            .bind(&d.content)
+            .bind(i64::from(d.passages))
+            .bind(db_id(d.added_by))
+            .bind(d.added_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let version = bump(&mut tx, guild).await?;
+        tx.commit().await?;
+        Ok(Ok(version))
+    }
+
+    async fn remove_document(
+        &self,
+        guild: GuildId,
+        doc_id: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.locked(guild).await?;
+        let removed =
+            sqlx::query("DELETE FROM library_documents WHERE guild_id = $1 AND doc_id = $2")
+                .bind(db_id(guild))
+                .bind(doc_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if removed == 0 {
+            return Ok(None);
+        }
+        let version = bump(&mut tx, guild).await?;
+        tx.commit().await?;
+        Ok(Some(version))
+    }
+
+    async fn documents(&self, guild: GuildId) -> Result<Vec<StoredDocument>, StoreError> {
+        let rows: Vec<DocumentRow> = sqlx::query_as(
+            "SELECT doc_id, format, title, author, publisher, date, content, passages, added_by,
+                    added_at
+             FROM library_documents WHERE guild_id = $1 ORDER BY seq",
+        )
+        .bind(db_id(guild))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(DocumentRow::into_document).collect()
+    }
+
+    async fn library(&self, guild: GuildId) -> Result<(u64, Vec<StoredDocument>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM library_versions WHERE guild_id = $1")
+                .bind(db_id(guild))
+                .fetch_optional(&mut *tx)
+                .await?;
+        let rows: Vec<DocumentRow> = sqlx::query_as(
+            "SELECT doc_id, format, title, author, publisher, date, content, passages, added_by,
+                    added_at
+             FROM library_documents WHERE guild_id = $1 ORDER BY seq",
+        )
+        .bind(db_id(guild))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let documents = rows
+            .into_iter()
+            .map(DocumentRow::into_document)
+            .collect::<Result<_, _>>()?;
+        Ok((
+            version.map_or(0, |v| u64::try_from(v).unwrap_or(0)),
+            documents,
+        ))
+    }
+
+    async fn library_version(&self, guild: GuildId) -> Result<u64, StoreError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM library_versions WHERE guild_id = $1")
+                .bind(db_id(guild))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(version.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
+    }
+
+    async fn erase_server(&self, guild: GuildId) -> Result<(), StoreError> {
+        let mut tx = self.locked(guild).await?;
+        for statement in [
+            "DELETE FROM settings WHERE guild_id = $1",
+            "DELETE FROM server_lines WHERE guild_id = $1",
+            "DELETE FROM counters WHERE guild_id = $1",
+            "DELETE FROM questions WHERE guild_id = $1",
+            "DELETE FROM feedback WHERE guild_id = $1",
+            "DELETE FROM audit_log WHERE guild_id = $1",
+            "DELETE FROM library_documents WHERE guild_id = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(db_id(guild))
+                .execute(&mut *tx)
+                .await?;
+        }
+        bump(&mut tx, guild).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
