@@ -223,6 +223,7 @@ pub fn excerpt(library: &Library, hit: &Hit, focus: &Focus, voice: Voice) -> Opt
         citation: citation(library, passage),
         score: hit.score,
         passage_text: library.passage_text(passage).to_string(),
+        content_note: None,
     })
 }
 
@@ -453,5 +454,71 @@ mod tests {
         assert!(e.quote.len() <= MAX_QUOTE);
         assert!(e.quote.ends_with("word"));
         assert!(lib.documents[0].body.contains(&e.quote));
+    }
+}
+
+/// The topics of `topics` (name → words and phrases) that `text` discusses, joined for a
+/// content note; `None` when it discusses none. Whole words, lower case; a listed word also
+/// matches with an `s` or `es` ending.
+pub fn content_note(
+    topics: &std::collections::BTreeMap<String, Vec<String>>,
+    text: &str,
+) -> Option<String> {
+    let words: Vec<String> = crate::text::words(text)
+        .map(|w| w.raw.to_lowercase())
+        .collect();
+    let same = |listed: &str, word: &str| {
+        word == listed
+            || word
+                .strip_prefix(listed)
+                .is_some_and(|rest| rest == "s" || rest == "es")
+    };
+    let found: Vec<&str> = topics
+        .iter()
+        .filter(|(_, terms)| {
+            terms.iter().any(|term| {
+                let term: Vec<String> = crate::text::words(term)
+                    .map(|w| w.raw.to_lowercase())
+                    .collect();
+                !term.is_empty()
+                    && words
+                        .windows(term.len())
+                        .any(|w| w.iter().zip(&term).all(|(a, b)| same(b, a)))
+            })
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    (!found.is_empty()).then(|| found.join(", "))
+}
+
+#[cfg(test)]
+mod content_note_tests {
+    use super::content_note;
+
+    #[test]
+    fn topics_are_found_by_whole_words_and_phrases() {
+        let mut topics = std::collections::BTreeMap::new();
+        topics.insert(
+            "suicide".to_string(),
+            vec!["suicide".to_string(), "kill themselves".to_string()],
+        );
+        topics.insert("self-harm".to_string(), vec!["self-harm".to_string()]);
+        assert_eq!(
+            content_note(&topics, "Rates of suicides rose."),
+            Some("suicide".into())
+        );
+        assert_eq!(
+            content_note(
+                &topics,
+                "Some tried to kill themselves; others used self-harm."
+            ),
+            Some("self-harm, suicide".into())
+        );
+        assert_eq!(
+            content_note(&topics, "Suicidology is a field."),
+            None,
+            "whole words"
+        );
+        assert_eq!(content_note(&topics, "Recovery takes time."), None);
     }
 }

@@ -26,6 +26,9 @@ pub struct Settings {
     pub store: StoreSettings,
     /// Servers' own libraries.
     pub libraries: LibrarySettings,
+    /// Topics a quote is noted for, by name, with the words that mark them (servers that turn
+    /// `content_notes` on get such quotes behind a spoiler under a note naming the topic).
+    pub content_notes: std::collections::BTreeMap<String, Vec<String>>,
     /// Logging.
     pub log: LogSettings,
 }
@@ -40,9 +43,78 @@ impl Default for Settings {
             discord: DiscordSettings::default(),
             store: StoreSettings::default(),
             libraries: LibrarySettings::default(),
+            content_notes: default_content_notes(),
             log: LogSettings::default(),
         }
     }
+}
+
+/// The topics `lantern.toml` ships under `[content_notes]`.
+fn default_content_notes() -> std::collections::BTreeMap<String, Vec<String>> {
+    let topic = |name: &str, words: &[&str]| {
+        (
+            name.to_string(),
+            words.iter().map(|w| (*w).to_string()).collect(),
+        )
+    };
+    [
+        topic(
+            "abuse",
+            &[
+                "abuse",
+                "abused",
+                "abuser",
+                "abusive",
+                "assault",
+                "assaulted",
+                "rape",
+                "raped",
+                "molested",
+                "molestation",
+                "violence",
+            ],
+        ),
+        topic(
+            "self-harm",
+            &[
+                "self-harm",
+                "self harm",
+                "self-injury",
+                "self injury",
+                "cutting",
+                "cut myself",
+                "cut themselves",
+                "hurting themselves",
+            ],
+        ),
+        topic(
+            "suicide",
+            &[
+                "suicide",
+                "suicidal",
+                "kill myself",
+                "kill themselves",
+                "take my own life",
+                "end my life",
+                "ending their life",
+            ],
+        ),
+        topic(
+            "overdose",
+            &[
+                "overdose",
+                "overdosed",
+                "overdosing",
+                "od",
+                "fatal dose",
+                "died of an overdose",
+                "naloxone",
+                "narcan",
+            ],
+        ),
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// Retrieval and reply composition.

@@ -9,6 +9,7 @@ use crate::answer;
 use crate::config::Settings;
 use crate::corpus::Library;
 use crate::crisis;
+use crate::grounding::Grounding;
 use crate::index::SearchIndex;
 use crate::problem::{Problem, Problems, read_utf8};
 use crate::reply::{Block, Disclaimer, Excerpt, Kind, LineEntry, Reply};
@@ -25,6 +26,8 @@ pub struct Context {
     pub region: String,
     /// Passages quoted in an answer.
     pub results: usize,
+    /// Quotes about the `[content_notes]` topics go behind a spoiler under a note.
+    pub content_notes: bool,
 }
 
 /// What quotes are for.
@@ -48,6 +51,8 @@ pub struct Config {
     pub resources: Resources,
     /// `synonyms.toml`.
     pub synonyms: Synonyms,
+    /// `grounding.toml`.
+    pub grounding: Grounding,
 }
 
 /// The learned danger model's table, beside `safety.toml` (see [`crate::safety::model`]).
@@ -92,6 +97,13 @@ impl Config {
         let model = read_config(dir, MODEL_FILE, DangerModel::parse, &mut problems);
         let resources = read_config(dir, "resources.toml", Resources::parse, &mut problems);
         let synonyms = read_config(dir, "synonyms.toml", Synonyms::parse, &mut problems);
+        // Optional: a configuration folder from before `/ground` (or one that leaves it out)
+        // gets the exercises Lantern ships.
+        let grounding = if dir.join("grounding.toml").exists() {
+            read_config(dir, "grounding.toml", Grounding::parse, &mut problems)
+        } else {
+            Some(Grounding::shipped())
+        };
         if let (Some(settings), Some(resources)) = (&settings, &resources)
             && resources.region(&settings.default_region).is_none()
         {
@@ -104,17 +116,21 @@ impl Config {
                 ),
             ));
         }
-        match (settings, safety, model, resources, synonyms) {
-            (Some(settings), Some(safety), Some(model), Some(resources), Some(synonyms))
-                if problems.is_empty() =>
-            {
-                Ok(Config {
-                    settings,
-                    safety: safety.with_model(model),
-                    resources,
-                    synonyms,
-                })
-            }
+        match (settings, safety, model, resources, synonyms, grounding) {
+            (
+                Some(settings),
+                Some(safety),
+                Some(model),
+                Some(resources),
+                Some(synonyms),
+                Some(grounding),
+            ) if problems.is_empty() => Ok(Config {
+                settings,
+                safety: safety.with_model(model),
+                resources,
+                synonyms,
+                grounding,
+            }),
             _ => Err(Problems(problems)),
         }
     }
@@ -164,6 +180,8 @@ pub struct Engine {
     pub safety: SafetyRules,
     /// Support lines.
     pub resources: Resources,
+    /// Grounding and breathing exercises (`/ground`).
+    pub grounding: Grounding,
     /// Retrieval configuration.
     pub retrieval: Retrieval,
     /// The shipped library and its index (`data/`): the operator's, and every server's unless
@@ -233,6 +251,7 @@ impl Engine {
             settings: config.settings,
             safety: config.safety,
             resources: config.resources,
+            grounding: config.grounding,
             shelf: Arc::new(Shelf::of(library, index, 0)),
             library_path,
         })
@@ -250,6 +269,7 @@ impl Engine {
         Context {
             region: self.settings.default_region.clone(),
             results: self.retrieval.results,
+            content_notes: false,
         }
     }
 
@@ -296,6 +316,15 @@ impl Engine {
     /// The reply to a screened message from a library, skipping the first `skip` passages of
     /// an answer.
     pub fn reply_in(&self, shelf: &Shelf, screened: Screened, ctx: &Context, skip: usize) -> Reply {
+        let mut reply = self.compose(shelf, screened, ctx, skip);
+        if ctx.content_notes {
+            let topics = &self.settings.content_notes;
+            reply.note_excerpts(|e| answer::content_note(topics, &e.quote));
+        }
+        reply
+    }
+
+    fn compose(&self, shelf: &Shelf, screened: Screened, ctx: &Context, skip: usize) -> Reply {
         let disclaimer = self.disclaimer(&ctx.region);
         match screened {
             Screened::Crisis(crisis) => {
@@ -414,7 +443,7 @@ impl Engine {
     pub fn help(&self, region: &str) -> Reply {
         Reply::text(
             Kind::Help,
-            "Ask me a question and I'll share short quotes from this server's library of articles, with where each comes from. Try `/ask what is dissociation?` or mention me with your question. `/resources` lists support lines (for example `/resources uk addiction`), `/source` shows a quoted passage whole, `/about` says what I am and what I store. I can't give medical advice.",
+            "Ask me a question and I'll share short quotes from this server's library of articles, with where each comes from. Try `/ask what is dissociation?` or mention me with your question. `/resources` lists support lines (for example `/resources uk addiction`), `/source` shows a quoted passage whole, `/about` says what I am and what I store, and `/ground` walks you through a short grounding or breathing exercise. I can't give medical advice.",
             self.disclaimer(region),
         )
     }
@@ -554,6 +583,7 @@ impl Engine {
             citation: answer::citation(library, passage),
             score: 0.0,
             passage_text: library.passage_text(passage).to_string(),
+            content_note: None,
         };
         Reply::new(
             Kind::Source,
@@ -563,6 +593,11 @@ impl Engine {
             }],
             disclaimer,
         )
+    }
+
+    /// Step `step` of grounding exercise `exercise`, and whether another follows (`/ground`).
+    pub fn ground(&self, exercise: usize, step: usize, region: &str) -> Option<(Reply, bool)> {
+        self.grounding.step(exercise, step, self.disclaimer(region))
     }
 
     /// A short notice (confirmations, cooldowns, errors) with the disclaimer.

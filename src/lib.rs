@@ -44,6 +44,7 @@ pub mod retrieval;
 pub mod reply;
 pub mod answer;
 pub mod crisis;
+pub mod grounding;
 pub mod render;
 pub mod plain;
 pub mod engine;

@@ -113,11 +113,23 @@ fn quote_lines(e: &Excerpt, number: usize) -> String {
     if e.cut {
         body.push_str(" …");
     }
-    let quoted = body
-        .lines()
-        .map(|l| format!("> {l}"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let quoted = match &e.content_note {
+        // Behind a spoiler, line by line (a spoiler does not cross a quote line), under a note
+        // saying what it discusses: the member chooses to read it.
+        Some(note) => {
+            let lines: Vec<String> = body
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| format!("> ||{l}||"))
+                .collect();
+            format!("*Content note: {}.*\n{}", escape(note), lines.join("\n"))
+        }
+        None => body
+            .lines()
+            .map(|l| format!("> {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
     format!("{quoted} [{number}]")
 }
 

@@ -56,6 +56,8 @@ pub enum Kind {
     Notice,
     /// Something went wrong on Lantern's side.
     Error,
+    /// A step of a grounding or breathing exercise (`/ground`).
+    Grounding,
 }
 
 /// Where a quote comes from, for its numbered citation.
@@ -94,6 +96,9 @@ pub struct Excerpt {
     pub score: f32,
     /// The whole passage text.
     pub passage_text: String,
+    /// The topics it discusses that the server asked to be noted (`content_notes` on): it is
+    /// shown behind a spoiler under this note. `None`: shown as is.
+    pub content_note: Option<String>,
 }
 
 /// A support line as shown to members.
@@ -184,6 +189,18 @@ impl Reply {
     /// A reply of Lantern's own words.
     pub fn text(kind: Kind, text: impl Into<String>, disclaimer: Disclaimer) -> Reply {
         Reply::new(kind, vec![Block::Text { text: text.into() }], disclaimer)
+    }
+
+    /// Notes the topics each excerpt discusses (`note` gives them, or `None`), so rendering
+    /// puts it behind a spoiler under a content note.
+    pub fn note_excerpts(&mut self, note: impl Fn(&Excerpt) -> Option<String>) {
+        for block in &mut self.blocks {
+            if let Block::Excerpts { excerpts, .. } = block {
+                for e in excerpts {
+                    e.content_note = note(e);
+                }
+            }
+        }
     }
 
     /// Its kind.

@@ -95,7 +95,7 @@ async fn on_message(
             &data.courier,
             message,
             messages,
-            handled.buttons,
+            handled.buttons.map(send::Buttons::Answer),
             urgency,
         )
         .await;
@@ -141,6 +141,16 @@ async fn on_click(
     let (engine, region) = data.engine_and_region(guild).await;
     let token = match button {
         Button::More(t) | Button::Feedback(t, _) => t,
+        Button::Next(exercise, step) => {
+            // A grounding exercise carries its place in the button: nothing to remember.
+            let reply = engine.ground(exercise, step, &region).unwrap_or_else(|| {
+                let gone = "That exercise has changed; `/ground` starts it again.";
+                (engine.notice(Kind::Notice, gone, &region), false)
+            });
+            let buttons = reply.1.then_some(send::Buttons::Next(exercise, step + 1));
+            send::respond_to_component(http, &data.courier, click, &reply.0, buttons).await?;
+            return Ok(());
+        }
     };
     let Some(answer) = data.recall(token) else {
         let reply = engine.notice(
@@ -168,9 +178,10 @@ async fn on_click(
             if more {
                 data.advance(token, answer.shown + answer.context.results);
             }
-            send::respond_to_component(http, &data.courier, click, &reply, more.then_some(token))
-                .await?;
+            let buttons = more.then_some(send::Buttons::Answer(token));
+            send::respond_to_component(http, &data.courier, click, &reply, buttons).await?;
         }
+        Button::Next(..) => {}
         Button::Feedback(_, helpful) => {
             if let Some(g) = guild
                 && let Err(e) = data

@@ -48,6 +48,7 @@ pub fn commands() -> Vec<poise::Command<Data, state::Error>> {
         commands::source(),
         commands::about(),
         commands::help(),
+        commands::ground(),
         commands::forgetme(),
     ];
     all.extend(moderation::commands());

@@ -30,6 +30,8 @@ pub enum Button {
     More(u64),
     /// The answer helped (true) or did not (false).
     Feedback(u64, bool),
+    /// Show step `.1` of grounding exercise `.0` (`/ground`).
+    Next(usize, usize),
 }
 
 impl Button {
@@ -39,6 +41,7 @@ impl Button {
             Button::More(t) => format!("{BUTTON_PREFIX}more:{t}"),
             Button::Feedback(t, true) => format!("{BUTTON_PREFIX}fb:{t}:yes"),
             Button::Feedback(t, false) => format!("{BUTTON_PREFIX}fb:{t}:no"),
+            Button::Next(e, s) => format!("{BUTTON_PREFIX}ground:{e}:{s}"),
         }
     }
 
@@ -50,8 +53,32 @@ impl Button {
             ("more", t, None) => Some(Button::More(t)),
             ("fb", t, Some("yes")) => Some(Button::Feedback(t, true)),
             ("fb", t, Some("no")) => Some(Button::Feedback(t, false)),
+            ("ground", e, Some(step)) => {
+                Some(Button::Next(usize::try_from(e).ok()?, step.parse().ok()?))
+            }
             _ => None,
         }
+    }
+}
+
+/// Buttons under a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Buttons {
+    /// More results and feedback, for the answer with this token.
+    Answer(u64),
+    /// "Next" to step `.1` of grounding exercise `.0`.
+    Next(usize, usize),
+}
+
+/// The components for `buttons`.
+fn components(buttons: Buttons) -> Vec<serenity::CreateActionRow> {
+    match buttons {
+        Buttons::Answer(token) => answer_buttons(token),
+        Buttons::Next(exercise, step) => vec![serenity::CreateActionRow::Buttons(vec![
+            serenity::CreateButton::new(Button::Next(exercise, step).id())
+                .label("Next")
+                .style(serenity::ButtonStyle::Primary),
+        ])],
     }
 }
 
@@ -75,7 +102,7 @@ pub async fn respond(
     ctx: Ctx<'_>,
     reply: &Reply,
     ephemeral: bool,
-    buttons: Option<u64>,
+    buttons: Option<Buttons>,
 ) -> Result<(), Error> {
     respond_rendered(
         ctx,
@@ -93,7 +120,7 @@ pub async fn respond_rendered(
     ctx: Ctx<'_>,
     messages: &[String],
     ephemeral: bool,
-    buttons: Option<u64>,
+    buttons: Option<Buttons>,
     urgency: Urgency,
 ) -> Result<(), SendError> {
     let poise::Context::Application(app) = ctx else {
@@ -136,7 +163,7 @@ async fn answer_interaction(
     interaction: Interaction<'_>,
     messages: &[String],
     ephemeral: bool,
-    buttons: Option<u64>,
+    buttons: Option<Buttons>,
     urgency: Urgency,
 ) -> Result<(), SendError> {
     let Interaction {
@@ -147,7 +174,7 @@ async fn answer_interaction(
     } = interaction;
     let last = messages.len().saturating_sub(1);
     for (i, content) in messages.iter().enumerate() {
-        let components = (i == last).then_some(buttons).flatten().map(answer_buttons);
+        let components = (i == last).then_some(buttons).flatten().map(components);
         if i == 0 && !answered {
             let mut m = serenity::CreateInteractionResponseMessage::new()
                 .content(content.clone())
@@ -187,7 +214,7 @@ pub async fn reply_to_message(
     courier: &Courier,
     message: &serenity::Message,
     messages: &[String],
-    buttons: Option<u64>,
+    buttons: Option<Buttons>,
     urgency: Urgency,
 ) -> Result<(), SendError> {
     let to = message.channel_id;
@@ -213,7 +240,7 @@ async fn post_messages(
     channel: serenity::ChannelId,
     messages: &[String],
     reference: Option<&serenity::Message>,
-    buttons: Option<u64>,
+    buttons: Option<Buttons>,
     urgency: Urgency,
 ) -> Result<(), SendError> {
     let last = messages.len().saturating_sub(1);
@@ -227,9 +254,9 @@ async fn post_messages(
             m = m.reference_message(r);
         }
         if i == last
-            && let Some(token) = buttons
+            && let Some(b) = buttons
         {
-            m = m.components(answer_buttons(token));
+            m = m.components(components(b));
         }
         let route = Route::ChannelMessages {
             channel_id: channel,
@@ -263,7 +290,7 @@ pub async fn respond_to_component(
     courier: &Courier,
     interaction: &serenity::ComponentInteraction,
     reply: &Reply,
-    buttons: Option<u64>,
+    buttons: Option<Buttons>,
 ) -> Result<(), SendError> {
     let i = interaction;
     answer_interaction(

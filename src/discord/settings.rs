@@ -48,6 +48,9 @@ pub enum Setting {
     /// Whether the shipped articles stay in this server's library beside its own documents.
     #[name = "shipped_articles"]
     ShippedArticles,
+    /// Quotes about abuse, self-harm, suicide or overdose behind a spoiler with a content note.
+    #[name = "content_notes"]
+    ContentNotes,
 }
 
 /// Reads an on/off value as `config set` does.
@@ -189,6 +192,18 @@ pub fn apply(
             format!(
                 "Crisis replies to /ask visible to the channel: {}.",
                 on_off(settings.crisis_public)
+            )
+        }
+        Setting::ContentNotes => {
+            settings.content_notes = switch(value)?;
+            format!(
+                "Content notes: {}. Quotes that discuss abuse, self-harm, suicide or overdose are {}.",
+                on_off(settings.content_notes),
+                if settings.content_notes {
+                    "shown behind a spoiler under a note naming the topic"
+                } else {
+                    "shown as they are"
+                }
             )
         }
         Setting::ShippedArticles => {
@@ -349,6 +364,7 @@ pub fn describe(s: &ServerSettings, default_region: &str) -> String {
         format!("concern_alerts: {}", on_off(s.concern_alerts)),
         format!("logging: {}", on_off(s.logging)),
         format!("shipped_articles: {}", on_off(s.shipped_articles)),
+        format!("content_notes: {}", on_off(s.content_notes)),
         format!("retention_days: {}", s.retention_days),
         format!(
             "moderator_role: {}",
@@ -453,7 +469,7 @@ mod tests {
         let text = describe(&ServerSettings::default(), "US");
         assert!(text.contains("region: US (default)"));
         assert!(text.contains("mention_channels: all"));
-        assert_eq!(text.lines().count(), 14);
+        assert_eq!(text.lines().count(), 15);
         assert!(text.contains("shipped_articles: on"));
     }
 }

@@ -105,7 +105,7 @@ type SettingsCache = HashMap<GuildId, (Arc<ServerSettings>, Instant)>;
 
 /// What a cached reply depends on: the library (server, and the build it was answered from) and
 /// the question in its context.
-type ReplyKey = (GuildId, u64, String, String, usize);
+type ReplyKey = (GuildId, u64, String, String, usize, bool);
 
 /// Most questions written in one transaction.
 const RECORD_BATCH: usize = 1024;
@@ -434,6 +434,7 @@ impl Data {
                 q.text().to_string(),
                 ctx.region.clone(),
                 ctx.results,
+                ctx.content_notes,
             ),
             Screened::Crisis(_) | Screened::Empty => {
                 return Arc::new(Rendered::of(&engine.reply_in(shelf, screened, ctx, 0)));
@@ -517,6 +518,7 @@ impl Data {
         if let Some(region) = &settings.region {
             ctx.region = region.clone();
         }
+        ctx.content_notes = settings.content_notes;
         ctx
     }
 

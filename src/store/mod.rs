@@ -76,6 +76,9 @@ pub struct ServerSettings {
     pub paused_channels: Vec<ChannelId>,
     /// The shipped articles stay in the server's library beside its own documents.
     pub shipped_articles: bool,
+    /// Quotes that discuss abuse, self-harm, suicide or overdose are shown behind a spoiler
+    /// under a content note.
+    pub content_notes: bool,
 }
 
 impl Default for ServerSettings {
@@ -95,6 +98,7 @@ impl Default for ServerSettings {
             moderator_role: None,
             paused_channels: Vec::new(),
             shipped_articles: true,
+            content_notes: false,
         }
     }
 }

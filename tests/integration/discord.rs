@@ -167,11 +167,12 @@ pub(super) fn setting_index(name: &str) -> i64 {
         "retention_days",
         "moderator_role",
         "shipped_articles",
+        "content_notes",
     ];
     names.iter().position(|n| *n == name).expect("a setting") as i64
 }
 
-async fn set(si: &StandIn, setting: &str, value: &str) -> Recorded {
+pub(super) async fn set(si: &StandIn, setting: &str, value: &str) -> Recorded {
     let i = si.slash_command(
         "lantern config set",
         json!([

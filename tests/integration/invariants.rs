@@ -150,6 +150,15 @@ proptest! {
         check_reply(&e.source(&text, &region));
         check_reply(&e.resources_reply(Some(&text), Some(&text), &ctx, &[]));
         check_reply(&e.notice(lantern::reply::Kind::Notice, text.clone(), &region));
+        for (i, exercise) in e.grounding.exercises.iter().enumerate() {
+            for step in 0..exercise.steps.len() {
+                let (reply, _) = e.ground(i, step, &region).expect("every step");
+                check_reply(&reply);
+            }
+        }
+        let mut ctx = e.default_context();
+        ctx.content_notes = true;
+        check_reply(&e.ask(&text, &ctx));
     }
 }
 

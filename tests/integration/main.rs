@@ -7,6 +7,7 @@ mod discord;
 mod fuzz;
 mod invariants;
 mod learned;
+mod peer;
 mod pg;
 mod libraries;
 mod library;

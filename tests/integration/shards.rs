@@ -1,11 +1,11 @@
-//! Two bot instances with disjoint shard ranges on one PostgreSQL store, against the stand-in,
-//! which routes each server's events to its shard (`(guild_id >> 22) % total`) as Discord does:
-//! every question is answered exactly once, and a change another process makes to a server's
-//! settings is in effect at once (PostgreSQL notices), not after the settings cache expires.
-//!
-//! The two instances run in this test's process, each with its own engine, store pool, caches
-//! and gateway connection: what a process holds, so what two processes would do.
+//! Several bot processes on one PostgreSQL store, against the stand-in, which routes each
+//! server's events to its shard (`(guild_id >> 22) % total`) as Discord does: two `lantern serve`
+//! processes with disjoint shard ranges answer every question exactly once, and a change another
+//! process makes to a server's settings is in effect at once (PostgreSQL notices), not after the
+//! settings cache expires. And one instance keeps answering while the database restarts.
 
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
@@ -32,41 +32,73 @@ fn pool() -> PoolOptions {
     }
 }
 
+/// A configuration folder like `config/`, whose store is the PostgreSQL database at `url`.
+fn config_for(dir: &Path, url: &str) -> std::path::PathBuf {
+    let config = dir.join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    for f in [
+        "safety.toml",
+        "screen-model.tsv",
+        "resources.toml",
+        "synonyms.toml",
+        "grounding.toml",
+    ] {
+        std::fs::copy(root().join("config").join(f), config.join(f)).unwrap();
+    }
+    let settings = format!(
+        "library = {:?}\nindex_cache = \"\"\n[store]\nurl = {url:?}\n[log]\nlevel = \"warn\"\n",
+        root().join("data").display().to_string()
+    );
+    std::fs::write(config.join("lantern.toml"), settings).unwrap();
+    config
+}
+
+/// `lantern serve` for a range of shards, as an operator starts it.
+fn serve_process(config: &Path, proxy: &str, shards: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_lantern"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "serve",
+            "--http-proxy",
+            proxy,
+        ])
+        .args(["--shards", shards, "--total-shards", "2"])
+        .env("DISCORD_TOKEN", "standin-test-token")
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("lantern serve starts")
+}
+
+/// Stops a `lantern serve` process as an operator would (SIGTERM) and checks it ended cleanly.
+fn stop(mut child: Child) {
+    // SAFETY: kill sends a signal to a child this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let status = child.wait().expect("waited");
+    assert!(status.success(), "lantern serve ended with {status}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_on_one_postgres_answer_each_question_once_and_see_each_others_changes() {
+async fn two_serve_processes_on_one_postgres_answer_each_question_once_and_see_changes() {
     let Some(cluster) = Cluster::start() else {
         return;
     };
     assert_eq!(((GUILD_0 >> 22) % 2, (GUILD_ID >> 22) % 2), (0, 1));
     let url = cluster.database("shards").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(dir.path(), &url);
     let si = StandIn::start().await;
-    let mut stops = Vec::new();
-    let mut tasks = Vec::new();
-    for range in ["0-0", "1-1"] {
-        let store = PgStore::open(&url, pool()).await.expect("the store opens");
-        let options = ServeOptions {
-            token: "standin-test-token".to_string(),
-            discord: DiscordSettings {
-                register: Registration::Global,
-                http_proxy: si.base_url(),
-                shards: range.to_string(),
-                total_shards: 2,
-                ..DiscordSettings::default()
-            },
-            config_dir: root().join("config"),
-        };
-        let (stop, stopped) = oneshot::channel::<()>();
-        stops.push(stop);
-        tasks.push(tokio::spawn(serve(
-            shipped_engine(),
-            store,
-            options,
-            async move {
-                let _ = stopped.await;
-            },
-        )));
-    }
-    assert!(si.wait_ready_count(2, T).await, "both instances connect");
+    let processes = [
+        serve_process(&config, &si.base_url(), "0-0"),
+        serve_process(&config, &si.base_url(), "1-1"),
+    ];
+    assert!(
+        si.wait_ready_count(2, Duration::from_secs(30)).await,
+        "both processes connect"
+    );
 
     // A burst across both servers: each question is answered once.
     let member = |n: u64| {
@@ -118,7 +150,7 @@ async fn two_instances_on_one_postgres_answer_each_question_once_and_see_each_ot
     }
 
     // Another process (the operator's command line, say) changes a server's region: the
-    // instance serving that server, which has its settings cached, uses it at once.
+    // process serving that server, which has its settings cached, uses it at once.
     let ask_gb = || async {
         let i = si.slash_command(
             "ask",
@@ -150,16 +182,12 @@ async fn two_instances_on_one_postgres_answer_each_question_once_and_see_each_ot
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "the change never reached the instance (its cache keeps settings for 60 s)"
+            "the change never reached the process (its cache keeps settings for 60 s)"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    for stop in stops {
-        let _ = stop.send(());
-    }
-    for task in tasks {
-        let ended = tokio::time::timeout(T, task).await.expect("stops");
-        ended.expect("no panic").expect("serve ends cleanly");
+    for p in processes {
+        stop(p);
     }
     drop(cluster);
 }
