@@ -145,7 +145,14 @@ pub async fn serve(
         .map_err(|e| anyhow::anyhow!(e))?;
     let mut running = tokio::spawn(async move {
         match shards {
-            Some((range, total)) => client.start_shard_range(range, total).await,
+            // serenity 0.12 reads the range's end as the last shard to start (inclusive:
+            // `start_connection` starts `end - start + 1`), so the exclusive range is passed
+            // one short; passing it whole would start a shard another process runs.
+            Some((range, total)) => {
+                client
+                    .start_shard_range(range.start..range.end - 1, total)
+                    .await
+            }
             None => client.start().await,
         }
     });

@@ -186,6 +186,17 @@ async fn two_serve_processes_on_one_postgres_answer_each_question_once_and_see_c
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Each process identifies as its own shard only, and no other shard connects: serenity
+    // spaces identifies about five seconds apart, so an extra shard would have come by now.
+    let since_ready = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(7).saturating_sub(since_ready.elapsed())).await;
+    let mut shards: Vec<String> = si
+        .identifies()
+        .iter()
+        .map(|d| d["shard"].to_string())
+        .collect();
+    shards.sort();
+    assert_eq!(shards, ["[0,2]", "[1,2]"], "one shard per process");
     for p in processes {
         stop(p);
     }
