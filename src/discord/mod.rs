@@ -6,10 +6,12 @@ pub mod commands;
 pub mod deliver;
 pub mod events;
 pub mod gate;
+pub mod ground;
 pub mod library;
 pub mod limits;
 pub mod moderation;
 pub mod question;
+pub mod recorder;
 pub mod send;
 pub mod settings;
 pub mod state;
@@ -48,7 +50,7 @@ pub fn commands() -> Vec<poise::Command<Data, state::Error>> {
         commands::source(),
         commands::about(),
         commands::help(),
-        commands::ground(),
+        ground::ground(),
         commands::forgetme(),
     ];
     all.extend(moderation::commands());
@@ -79,7 +81,7 @@ pub async fn serve(
     tokio::task::spawn_blocking(move || warming.warm());
     let store: AnyStore = store.into();
     let purge_store = store.clone();
-    let (recorder, recording) = state::recorder(store.clone());
+    let (recorder, recording) = recorder::recorder(store.clone());
     let mut data = Data::new(
         engine,
         store,

@@ -13,11 +13,17 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, Postgres};
 use sqlx::{Executor, Transaction};
 
-use super::rows::{DocumentRow, LineRow, audit_entry, db_id, id_from_db, stats_from, text_key};
+use super::rows::{LineRow, audit_entry, db_id, id_from_db, stats_from, text_key};
 use super::{
     AuditEntry, DocumentLimits, Forgotten, GuildId, Outcome, QuestionRecord, ServerLine,
     ServerSettings, Stats, Store, StoreError, StoredDocument, Timestamp, UserId,
 };
+
+mod changes;
+mod library;
+
+use changes::notify;
+pub use changes::{CHANGES, Changed};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations-postgres");
 
@@ -80,62 +86,6 @@ impl PgStore {
     }
 }
 
-/// The channel on which every process hears that a server's settings or library changed.
-pub const CHANGES: &str = "lantern_changes";
-
-/// Tells every process (at commit) that `guild`'s settings, lines or library changed.
-async fn notify(tx: &mut Transaction<'static, Postgres>, guild: GuildId) -> Result<(), StoreError> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANGES)
-        .bind(guild.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// What another process changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Changed {
-    /// One server's settings, lines or library.
-    Server(GuildId),
-    /// Unknown (the connection to the database was lost meanwhile): anything may have changed.
-    Anything,
-}
-
-impl PgStore {
-    /// Changes made by any process (this one included), as they commit: a task holds a listening
-    /// connection (reconnecting when it drops, and then reporting [`Changed::Anything`]).
-    pub async fn changes(
-        &self,
-    ) -> Result<tokio::sync::mpsc::UnboundedReceiver<Changed>, StoreError> {
-        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
-        listener.listen(CHANGES).await?;
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            loop {
-                let changed = match listener.try_recv().await {
-                    Ok(Some(n)) => match n.payload().parse() {
-                        Ok(guild) => Changed::Server(guild),
-                        Err(_) => continue,
-                    },
-                    // The connection dropped; the next call reconnects. What was said
-                    // meanwhile is lost, so everything is in doubt.
-                    Ok(None) => Changed::Anything,
-                    Err(e) => {
-                        tracing::warn!("listening for changes failed, retrying: {e}");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        Changed::Anything
-                    }
-                };
-                if tx.send(changed).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(rx)
-    }
-}
-
 async fn upsert_settings<'e>(
     executor: impl Executor<'e, Database = Postgres>,
     guild: GuildId,
@@ -161,19 +111,6 @@ fn parse_settings(guild: GuildId, json: Option<String>) -> Result<ServerSettings
         Some(json) => serde_json::from_str(&json)
             .map_err(|e| StoreError::Corrupt(format!("settings of guild {guild}: {e}"))),
     }
-}
-
-async fn bump(tx: &mut Transaction<'static, Postgres>, guild: GuildId) -> Result<u64, StoreError> {
-    let version: i64 = sqlx::query_scalar(
-        "INSERT INTO library_versions (guild_id, version) VALUES ($1, 1)
-         ON CONFLICT (guild_id) DO UPDATE SET version = library_versions.version + 1
-         RETURNING version",
-    )
-    .bind(db_id(guild))
-    .fetch_one(&mut **tx)
-    .await?;
-    notify(tx, guild).await?;
-    Ok(u64::try_from(version).unwrap_or(0))
 }
 
 impl Store for PgStore {
@@ -468,54 +405,7 @@ impl Store for PgStore {
         documents: &[StoredDocument],
         limits: DocumentLimits,
     ) -> Result<Result<u64, String>, StoreError> {
-        let mut tx = self.locked(guild).await?;
-        let (count, passages, bytes): (i64, i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(passages), 0)::BIGINT,
-                    COALESCE(SUM(octet_length(content)), 0)::BIGINT
-             FROM library_documents WHERE guild_id = $1",
-        )
-        .bind(db_id(guild))
-        .fetch_one(&mut *tx)
-        .await?;
-        let size = |n: i64| usize::try_from(n).unwrap_or(0);
-        let existing = (size(count), size(passages), size(bytes));
-        if let Err(why) = super::check_limits(existing, documents, limits) {
-            return Ok(Err(why));
-        }
-        for d in documents {
-            let taken: Option<i64> = sqlx::query_scalar(
-                "SELECT 1::BIGINT FROM library_documents WHERE guild_id = $1 AND doc_id = $2",
-            )
-            .bind(db_id(guild))
-            .bind(&d.doc_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if taken.is_some() {
-                return Ok(Err(super::taken_message(&d.doc_id)));
-            }
-            sqlx::query(
-                "INSERT INTO library_documents
-                 (guild_id, doc_id, format, title, author, publisher, date, content, passages,
-                  added_by, added_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(db_id(guild))
-            .bind(&d.doc_id)
-            .bind(d.format.as_str())
-            .bind(&d.title)
-            .bind(&d.author)
-            .bind(&d.publisher)
-            .bind(&d.date)
-            .bind(&d.content)
-            .bind(i64::from(d.passages))
-            .bind(db_id(d.added_by))
-            .bind(d.added_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let version = bump(&mut tx, guild).await?;
-        tx.commit().await?;
-        Ok(Ok(version))
+        self.add_documents_tx(guild, documents, limits).await
     }
 
     async fn remove_document(
@@ -523,90 +413,22 @@ impl Store for PgStore {
         guild: GuildId,
         doc_id: &str,
     ) -> Result<Option<u64>, StoreError> {
-        let mut tx = self.locked(guild).await?;
-        let removed =
-            sqlx::query("DELETE FROM library_documents WHERE guild_id = $1 AND doc_id = $2")
-                .bind(db_id(guild))
-                .bind(doc_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if removed == 0 {
-            return Ok(None);
-        }
-        let version = bump(&mut tx, guild).await?;
-        tx.commit().await?;
-        Ok(Some(version))
+        self.remove_document_tx(guild, doc_id).await
     }
 
     async fn documents(&self, guild: GuildId) -> Result<Vec<StoredDocument>, StoreError> {
-        let rows: Vec<DocumentRow> = sqlx::query_as(
-            "SELECT doc_id, format, title, author, publisher, date, content, passages, added_by,
-                    added_at
-             FROM library_documents WHERE guild_id = $1 ORDER BY seq",
-        )
-        .bind(db_id(guild))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(DocumentRow::into_document).collect()
+        Ok(self.library_of(guild).await?.1)
     }
 
     async fn library(&self, guild: GuildId) -> Result<(u64, Vec<StoredDocument>), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM library_versions WHERE guild_id = $1")
-                .bind(db_id(guild))
-                .fetch_optional(&mut *tx)
-                .await?;
-        let rows: Vec<DocumentRow> = sqlx::query_as(
-            "SELECT doc_id, format, title, author, publisher, date, content, passages, added_by,
-                    added_at
-             FROM library_documents WHERE guild_id = $1 ORDER BY seq",
-        )
-        .bind(db_id(guild))
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        let documents = rows
-            .into_iter()
-            .map(DocumentRow::into_document)
-            .collect::<Result<_, _>>()?;
-        Ok((
-            version.map_or(0, |v| u64::try_from(v).unwrap_or(0)),
-            documents,
-        ))
+        self.library_of(guild).await
     }
 
     async fn library_version(&self, guild: GuildId) -> Result<u64, StoreError> {
-        let version: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM library_versions WHERE guild_id = $1")
-                .bind(db_id(guild))
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(version.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
+        self.version_of(guild).await
     }
 
     async fn erase_server(&self, guild: GuildId) -> Result<(), StoreError> {
-        let mut tx = self.locked(guild).await?;
-        for statement in [
-            "DELETE FROM settings WHERE guild_id = $1",
-            "DELETE FROM server_lines WHERE guild_id = $1",
-            "DELETE FROM counters WHERE guild_id = $1",
-            "DELETE FROM questions WHERE guild_id = $1",
-            "DELETE FROM feedback WHERE guild_id = $1",
-            "DELETE FROM audit_log WHERE guild_id = $1",
-            "DELETE FROM library_documents WHERE guild_id = $1",
-        ] {
-            sqlx::query(statement)
-                .bind(db_id(guild))
-                .execute(&mut *tx)
-                .await?;
-        }
-        bump(&mut tx, guild).await?;
-        tx.commit().await?;
-        Ok(())
+        self.erase_server_tx(guild).await
     }
 }
