@@ -195,6 +195,9 @@ pub struct DiscordSettings {
     pub shards: String,
     /// How many shards the bot has over all its processes (with `shards`).
     pub total_shards: u32,
+    /// Crisis watch: the bot asks Discord for the message-content intent (which the bot's owner
+    /// must also switch on in the Developer Portal) so that servers can choose channels it reads.
+    pub crisis_watch: bool,
 }
 
 impl DiscordSettings {
@@ -234,6 +237,7 @@ impl Default for DiscordSettings {
             operator_guild: 0,
             shards: String::new(),
             total_shards: 0,
+            crisis_watch: false,
         }
     }
 }

@@ -75,14 +75,69 @@ pub fn reply(
     if let Some(language) = language {
         return in_language(resources, region, crisis.level, language, disclaimer);
     }
+    Reply::crisis(
+        crisis.level,
+        blocks(resources, region, crisis.level),
+        disclaimer,
+    )
+}
+
+/// Where a crisis-watch reply goes: to the member privately, or (when Discord does not allow
+/// that) briefly in the channel they wrote in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched {
+    /// A direct message; the channel it was written in (named, so the member knows why).
+    Privately {
+        /// The watched channel.
+        channel: u64,
+    },
+    /// A short reply in the channel.
+    Publicly,
+}
+
+/// Crisis watch's reply to a message in a watched channel. Privately: the tier's reply, then
+/// why it came and how to stop it. Publicly: short (the tier's first sentence, one line, where
+/// the rest is), as a channel is not the place for the whole reply.
+pub fn watch_reply(
+    resources: &Resources,
+    region_code: &str,
+    crisis: &Crisis,
+    language: Option<&LanguageReply>,
+    watched: Watched,
+    disclaimer: Disclaimer,
+) -> Reply {
+    let region = resources.region_or_international(region_code);
+    if let Some(language) = language {
+        return in_language(resources, region, crisis.level, language, disclaimer);
+    }
+    let mut blocks = blocks(resources, region, crisis.level);
+    match watched {
+        Watched::Privately { channel } => blocks.push(text(format!(
+            "This came to you privately because this server's moderators asked Lantern to look out for messages like yours in <#{channel}>. Nothing you wrote was kept. `/lantern-optout` in the server stops these messages."
+        ))),
+        Watched::Publicly => {
+            blocks.truncate(2);
+            if let Some(Block::Lines { lines }) = blocks.get_mut(1) {
+                lines.truncate(1);
+            }
+            blocks.push(text(
+                "More lines: `/resources`. This server's moderators are here for you too.",
+            ));
+        }
+    }
+    Reply::crisis(crisis.level, blocks, disclaimer)
+}
+
+/// A tier's reply in English: the first sentence, the lines, the last sentence.
+fn blocks(resources: &Resources, region: &Region, level: Level) -> Vec<Block> {
     let emergency = &region.emergency;
     let lines = Block::Lines {
-        lines: crisis_lines(resources, region, crisis.level)
+        lines: crisis_lines(resources, region, level)
             .into_iter()
             .map(entry)
             .collect(),
     };
-    let blocks = match crisis.level {
+    match level {
         Level::Emergency => {
             let mut b = vec![
                 text(format!(
@@ -125,8 +180,7 @@ pub fn reply(
                 "These lines also help people who are worried about someone else. You can let this server's moderators know too. Lantern is an article bot, not a helpline.",
             ),
         ],
-    };
-    Reply::crisis(crisis.level, blocks, disclaimer)
+    }
 }
 
 /// A danger written in another language: the emergency number first, then the international

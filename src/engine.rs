@@ -18,7 +18,7 @@ use crate::reply::{Disclaimer, Excerpt, Kind, LineEntry, Reply};
 use crate::resources::Resources;
 use crate::retrieval::{Retrieval, Retrieved};
 use crate::safety::model::DangerModel;
-use crate::safety::{Level, Question, SafetyRules, Screened};
+use crate::safety::{Crisis, Level, Question, SafetyRules, Screened};
 use crate::synonyms::Synonyms;
 
 /// Per-request context: what the server (or the command line) chose.
@@ -307,6 +307,23 @@ impl Engine {
     /// anything else, cooldowns included).
     pub fn screen(&self, text: &str) -> Screened {
         self.safety.screen(text)
+    }
+
+    /// Crisis watch's reply to a danger read in a watched channel (see [`crisis::watch_reply`]).
+    pub fn watch_reply(&self, crisis: &Crisis, region: &str, watched: crisis::Watched) -> Reply {
+        let language = crisis
+            .language
+            .as_deref()
+            .and_then(|l| self.safety.language(l));
+        let disclaimer = self.disclaimer(region);
+        crisis::watch_reply(
+            &self.resources,
+            region,
+            crisis,
+            language,
+            watched,
+            disclaimer,
+        )
     }
 
     /// The reply to a screened message from the shipped library, skipping the first `skip`

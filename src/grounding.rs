@@ -23,6 +23,11 @@ pub struct Exercise {
     pub source: String,
     /// One message each.
     pub steps: Vec<String>,
+    /// Words (or phrases) in a message that make a concern or crisis reply offer this exercise;
+    /// a word ending in `*` matches every word that starts with it ("dissociat*" matches
+    /// "dissociating").
+    #[serde(default)]
+    pub offered_for: Vec<String>,
 }
 
 /// Every exercise, in file order.
@@ -119,6 +124,36 @@ impl Grounding {
         }
     }
 
+    /// The exercise a concern or crisis reply may offer for `message`: the first whose
+    /// `offered_for` words it uses (feeling unreal or far away, panic), or `None`.
+    pub fn offer(&self, message: &str) -> Option<usize> {
+        let fold = |text: &str| -> Vec<String> {
+            crate::text::words(text)
+                .map(|w| crate::text::fold_word(w.raw).replace('\'', ""))
+                .collect()
+        };
+        let words = fold(message);
+        let matches = |word: &str, pattern: &str| match pattern.strip_suffix('*') {
+            Some(prefix) => word.starts_with(prefix),
+            None => word == pattern,
+        };
+        self.exercises.iter().position(|e| {
+            e.offered_for.iter().any(|phrase| {
+                // `words` drops the `*`: the phrase's own words, each marked if it had one.
+                let mut patterns = fold(phrase);
+                for (pattern, raw) in patterns.iter_mut().zip(phrase.split_whitespace()) {
+                    if raw.ends_with('*') {
+                        pattern.push('*');
+                    }
+                }
+                !patterns.is_empty()
+                    && words
+                        .windows(patterns.len())
+                        .any(|window| window.iter().zip(&patterns).all(|(w, p)| matches(w, p)))
+            })
+        })
+    }
+
     /// Step `step` of exercise `exercise` as a reply, and whether a next step follows; `None`
     /// when there is no such step. The first step names the exercise, the last its source.
     pub fn step(
@@ -201,6 +236,32 @@ mod tests {
         }
         assert_eq!(g.find(None), Some(0));
         assert_eq!(g.find(Some("nope")), None);
+    }
+
+    #[test]
+    fn danger_replies_offer_an_exercise_for_unreality_and_panic_only() {
+        let g = shipped();
+        let senses = g.find(Some("senses"));
+        let box_ = g.find(Some("box"));
+        for (message, offered) in [
+            (
+                "i keep dissociating and nothing feels real, i cant cope",
+                senses,
+            ),
+            (
+                "everything feels unreal and far away, like im floating outside my body",
+                senses,
+            ),
+            ("having a PANIC attack and i want it all to stop", box_),
+            (
+                "my heart is racing and i can't calm down, i want to disappear",
+                box_,
+            ),
+            ("i want to die", None),
+            ("nobody would miss me if i was gone", None),
+        ] {
+            assert_eq!(g.offer(message), offered, "{message}");
+        }
     }
 
     #[test]

@@ -142,6 +142,28 @@ pub fn handle_question(
     }
 }
 
+/// The buttons under a question's reply: an answer's own; "Talk to someone here" under every
+/// question reply where the server has supporters; a grounding exercise under a concern or
+/// crisis reply to a message about feeling unreal or panic.
+pub fn buttons_for(
+    engine: &Engine,
+    settings: &ServerSettings,
+    asked: &Asked,
+    handled: &Handled,
+) -> Option<send::Buttons> {
+    let mut buttons = send::Buttons {
+        answer: handled.buttons,
+        ..send::Buttons::default()
+    };
+    if handled.outcome.is_some() && !handled.silent {
+        buttons.talk = super::talk::offered(settings).and(asked.guild);
+    }
+    if matches!(handled.crisis, Some(Level::Crisis | Level::Concern)) {
+        buttons.ground = engine.grounding.offer(&asked.text);
+    }
+    buttons.some()
+}
+
 /// Counts a question in the server's figures (written in the background, after the reply);
 /// its text is kept only where the server turned logging on, and never for a crisis.
 pub fn record(data: &Data, asked: &Asked, settings: &ServerSettings, handled: &Handled) {
@@ -261,15 +283,8 @@ pub async fn ask(
         Urgency::Normal
     };
     let messages = &handled.reply.messages;
-    if let Err(e) = send::respond_rendered(
-        ctx,
-        messages,
-        ephemeral,
-        handled.buttons.map(send::Buttons::Answer),
-        urgency,
-    )
-    .await
-    {
+    let buttons = buttons_for(&engine, &settings, &asked, &handled);
+    if let Err(e) = send::respond_rendered(ctx, messages, ephemeral, buttons, urgency).await {
         if handled.crisis.is_none() {
             return Err(e.into());
         }

@@ -155,7 +155,31 @@ impl Courier {
         urgency: Urgency,
     ) -> Result<Vec<u8>, SendError> {
         let body = serde_json::to_vec(body).map_err(|e| SendError::Build(e.to_string()))?;
-        let request = Request::new(route, LightMethod::Post).body(Some(body));
+        self.request(
+            http,
+            Request::new(route, LightMethod::Post).body(Some(body)),
+            urgency,
+        )
+        .await
+    }
+
+    /// PUTs to `route` with no body (adding a member to a thread), retrying like [`Courier::send`].
+    pub async fn put(
+        &self,
+        http: &serenity::Http,
+        route: Route<'_>,
+        urgency: Urgency,
+    ) -> Result<Vec<u8>, SendError> {
+        self.request(http, Request::new(route, LightMethod::Put), urgency)
+            .await
+    }
+
+    async fn request(
+        &self,
+        http: &serenity::Http,
+        request: Request<'_>,
+        urgency: Urgency,
+    ) -> Result<Vec<u8>, SendError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(150))
             .with_max_delay(Duration::from_secs(3))

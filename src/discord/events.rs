@@ -53,6 +53,13 @@ async fn on_message(
     let in_dm = message.guild_id.is_none();
     let mentioned = message.mentions.iter().any(|u| u.id == bot);
     if !(in_dm || mentioned) {
+        // Not addressed to Lantern: only crisis watch reads it, where a server asked for that.
+        if data.crisis_watch {
+            let settings = data.settings(message.guild_id.map(|g| g.get())).await;
+            if super::watch::reads(&settings, message, mentioned) {
+                return super::watch::on_watched(http, data, message, &settings).await;
+            }
+        }
         return Ok(());
     }
     let asked = Asked {
@@ -90,15 +97,9 @@ async fn on_message(
             Urgency::Normal
         };
         let messages = &handled.reply.messages;
-        let sent = send::reply_to_message(
-            http,
-            &data.courier,
-            message,
-            messages,
-            handled.buttons.map(send::Buttons::Answer),
-            urgency,
-        )
-        .await;
+        let buttons = commands::buttons_for(&engine, &settings, &asked, &handled);
+        let sent =
+            send::reply_to_message(http, &data.courier, message, messages, buttons, urgency).await;
         match sent {
             Ok(()) => {}
             // A crisis reply that cannot be a reply (the message was deleted, say) is posted
@@ -141,13 +142,20 @@ async fn on_click(
     let (engine, region) = data.engine_and_region(guild).await;
     let token = match button {
         Button::More(t) | Button::Feedback(t, _) => t,
+        Button::Talk(g) => {
+            // Pressed in the server, or in a crisis-watch direct message (which names it).
+            let reply =
+                super::talk::open(http, data, guild.unwrap_or(g), click.user.id.get()).await;
+            send::respond_to_component(http, &data.courier, click, &reply, None).await?;
+            return Ok(());
+        }
         Button::Next(exercise, step) => {
             // A grounding exercise carries its place in the button: nothing to remember.
             let reply = engine.ground(exercise, step, &region).unwrap_or_else(|| {
                 let gone = "That exercise has changed; `/ground` starts it again.";
                 (engine.notice(Kind::Notice, gone, &region), false)
             });
-            let buttons = reply.1.then_some(send::Buttons::Next(exercise, step + 1));
+            let buttons = reply.1.then(|| send::Buttons::next(exercise, step + 1));
             send::respond_to_component(http, &data.courier, click, &reply.0, buttons).await?;
             return Ok(());
         }
@@ -178,10 +186,10 @@ async fn on_click(
             if more {
                 data.advance(token, answer.shown + answer.context.results);
             }
-            let buttons = more.then_some(send::Buttons::Answer(token));
+            let buttons = more.then(|| send::Buttons::answer(token));
             send::respond_to_component(http, &data.courier, click, &reply, buttons).await?;
         }
-        Button::Next(..) => {}
+        Button::Next(..) | Button::Talk(_) => {}
         Button::Feedback(_, helpful) => {
             if let Some(g) = guild
                 && let Err(e) = data

@@ -58,6 +58,6 @@ pub async fn ground(
     let Some((reply, more)) = engine.ground(index, 0, &region) else {
         return Ok(());
     };
-    let buttons = more.then_some(send::Buttons::Next(index, 1));
+    let buttons = more.then(|| send::Buttons::next(index, 1));
     send::respond(ctx, &reply, private, buttons).await
 }

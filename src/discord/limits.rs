@@ -1,12 +1,14 @@
 //! Rate limits, pure and clock-injected: a per-member cooldown between questions, a cap on
-//! replies per channel per minute, and at most one moderator alert per member per period.
+//! replies per channel per minute, at most one moderator alert per member per period, one
+//! support thread per member per period, and one crisis-watch reply per member per period.
 //! Kept in memory: losing them on restart costs at most one extra reply or alert.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-/// Entries older than this are forgotten when the maps are swept.
-const SWEEP_AFTER: Duration = Duration::from_secs(3600);
+/// Entries older than this are forgotten when the maps are swept: the longest period a server
+/// can set (1,440 minutes).
+const SWEEP_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// All of a process's limits.
 #[derive(Debug, Default)]
@@ -17,6 +19,10 @@ pub struct Limits {
     channel: HashMap<u64, VecDeque<Instant>>,
     /// Last alert per (server, member).
     alerted: HashMap<(u64, u64), Instant>,
+    /// Last support thread per (server, member): when, and the thread (`None` while opening).
+    talked: HashMap<(u64, u64), (Instant, Option<u64>)>,
+    /// Last crisis-watch reply per (server, member).
+    watched: HashMap<(u64, u64), Instant>,
     last_sweep: Option<Instant>,
 }
 
@@ -73,10 +79,56 @@ impl Limits {
         }
     }
 
+    /// A member may open a support thread if `period` has passed since their last one; on
+    /// success the thread is counted (as opening: [`Limits::talk_opened`] or
+    /// [`Limits::talk_failed`] follow). `Err` holds the last thread, once it is open.
+    pub fn talk(
+        &mut self,
+        guild: u64,
+        user: u64,
+        period: Duration,
+        now: Instant,
+    ) -> Result<(), Option<u64>> {
+        self.sweep(now);
+        match self.talked.get(&(guild, user)) {
+            Some(&(last, thread)) if now.saturating_duration_since(last) < period => Err(thread),
+            _ => {
+                self.talked.insert((guild, user), (now, None));
+                Ok(())
+            }
+        }
+    }
+
+    /// The member's support thread opened.
+    pub fn talk_opened(&mut self, guild: u64, user: u64, thread: u64) {
+        if let Some(entry) = self.talked.get_mut(&(guild, user)) {
+            entry.1 = Some(thread);
+        }
+    }
+
+    /// Opening the member's support thread failed: it does not count.
+    pub fn talk_failed(&mut self, guild: u64, user: u64) {
+        self.talked.remove(&(guild, user));
+    }
+
+    /// Whether crisis watch may reply to this member now (at most once per `period`); on
+    /// success the reply is counted.
+    pub fn watch(&mut self, guild: u64, user: u64, period: Duration, now: Instant) -> bool {
+        match self.watched.get(&(guild, user)) {
+            Some(&last) if now.saturating_duration_since(last) < period => false,
+            _ => {
+                self.watched.insert((guild, user), now);
+                true
+            }
+        }
+    }
+
     /// Forgets everything about a member (`/forgetme`).
     pub fn forget(&mut self, user: u64) {
         self.asked.retain(|&(_, u), _| u != user);
         self.alerted.retain(|&(_, u), _| u != user);
+        self.talked.retain(|&(_, u), _| u != user);
+        self.watched.retain(|&(_, u), _| u != user);
     }
 
     fn sweep(&mut self, now: Instant) {
@@ -90,6 +142,8 @@ impl Limits {
         let fresh = |t: &Instant| now.saturating_duration_since(*t) < SWEEP_AFTER;
         self.asked.retain(|_, t| fresh(t));
         self.alerted.retain(|_, t| fresh(t));
+        self.talked.retain(|_, (t, _)| fresh(t));
+        self.watched.retain(|_, t| fresh(t));
         self.channel.retain(|_, ts| ts.back().is_some_and(fresh));
     }
 }
@@ -148,6 +202,29 @@ mod tests {
         assert!(!l.alert(1, 7, hour, t0 + 60 * S));
         assert!(l.alert(1, 8, hour, t0 + 60 * S));
         assert!(l.alert(1, 7, hour, t0 + hour));
+    }
+
+    #[test]
+    fn one_support_thread_per_member_per_period_and_a_failure_does_not_count() {
+        let mut l = Limits::default();
+        let t0 = Instant::now();
+        let period = 1800 * S;
+        assert_eq!(l.talk(1, 7, period, t0), Ok(()));
+        assert_eq!(
+            l.talk(1, 7, period, t0),
+            Err(None),
+            "a double press while opening"
+        );
+        l.talk_opened(1, 7, 99);
+        assert_eq!(l.talk(1, 7, period, t0 + 60 * S), Err(Some(99)));
+        assert_eq!(l.talk(2, 7, period, t0), Ok(()), "per server");
+        l.talk_failed(2, 7);
+        assert_eq!(l.talk(2, 7, period, t0 + S), Ok(()));
+        assert_eq!(l.talk(1, 7, period, t0 + period), Ok(()));
+        assert!(l.watch(1, 7, period, t0));
+        assert!(!l.watch(1, 7, period, t0 + S));
+        // Two hours on, a day-long period still holds (the sweep keeps a day).
+        assert!(!l.watch(1, 7, 24 * 3600 * S, t0 + 7200 * S));
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub mod recorder;
 pub mod send;
 pub mod settings;
 pub mod state;
+pub mod talk;
+pub mod watch;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,8 @@ pub fn commands() -> Vec<poise::Command<Data, state::Error>> {
         commands::about(),
         commands::help(),
         ground::ground(),
+        talk::talk(),
+        watch::optout(),
         commands::forgetme(),
     ];
     all.extend(moderation::commands());
@@ -90,6 +94,7 @@ pub async fn serve(
         deliver::Courier::new(client),
     );
     data.operator_guild = options.discord.operator_guild;
+    data.crisis_watch = options.discord.crisis_watch;
     // Other processes on a shared store: their changes reach this one's caches at once.
     let listening = match data.store.changes().await {
         Ok(Some(mut changes)) => {
@@ -133,9 +138,13 @@ pub async fn serve(
             })
         })
         .build();
-    let intents = serenity::GatewayIntents::GUILDS
+    let mut intents = serenity::GatewayIntents::GUILDS
         | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::DIRECT_MESSAGES;
+    if options.discord.crisis_watch {
+        // Privileged: the bot's owner also switches it on in the Developer Portal.
+        intents |= serenity::GatewayIntents::MESSAGE_CONTENT;
+    }
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
         .framework(gate::Gated(framework))
         .await

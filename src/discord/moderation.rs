@@ -143,6 +143,13 @@ pub async fn config_set(
             if setting == Setting::ShippedArticles {
                 data.library_changed(guild);
             }
+            let done = if setting == Setting::WatchChannels && !data.crisis_watch {
+                format!(
+                    "{done}\nNote: this bot's owner has not turned crisis watch on (`[discord] crisis_watch` and Discord's Message Content intent), so nothing is read until they do."
+                )
+            } else {
+                done
+            };
             audit(
                 ctx,
                 "config set",

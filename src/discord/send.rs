@@ -32,6 +32,8 @@ pub enum Button {
     Feedback(u64, bool),
     /// Show step `.1` of grounding exercise `.0` (`/ground`).
     Next(usize, usize),
+    /// Open a private thread with the supporters of this server.
+    Talk(u64),
 }
 
 impl Button {
@@ -42,6 +44,7 @@ impl Button {
             Button::Feedback(t, true) => format!("{BUTTON_PREFIX}fb:{t}:yes"),
             Button::Feedback(t, false) => format!("{BUTTON_PREFIX}fb:{t}:no"),
             Button::Next(e, s) => format!("{BUTTON_PREFIX}ground:{e}:{s}"),
+            Button::Talk(g) => format!("{BUTTON_PREFIX}talk:{g}"),
         }
     }
 
@@ -51,6 +54,7 @@ impl Button {
         let mut parts = rest.split(':');
         match (parts.next()?, parts.next()?.parse().ok()?, parts.next()) {
             ("more", t, None) => Some(Button::More(t)),
+            ("talk", g, None) => Some(Button::Talk(g)),
             ("fb", t, Some("yes")) => Some(Button::Feedback(t, true)),
             ("fb", t, Some("no")) => Some(Button::Feedback(t, false)),
             ("ground", e, Some(step)) => {
@@ -61,30 +65,76 @@ impl Button {
     }
 }
 
-/// Buttons under a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Buttons {
+/// Buttons under a message, in one row: an answer's (more results, feedback), a grounding
+/// step's "Next", and the support buttons ("Talk to someone here", a grounding exercise).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Buttons {
     /// More results and feedback, for the answer with this token.
-    Answer(u64),
+    pub answer: Option<u64>,
     /// "Next" to step `.1` of grounding exercise `.0`.
-    Next(usize, usize),
+    pub next: Option<(usize, usize)>,
+    /// "Talk to someone here": a private thread with this server's supporters.
+    pub talk: Option<u64>,
+    /// A grounding exercise (this one, from its first step), offered under a danger reply.
+    pub ground: Option<usize>,
 }
 
-/// The components for `buttons`.
-fn components(buttons: Buttons) -> Vec<serenity::CreateActionRow> {
-    match buttons {
-        Buttons::Answer(token) => answer_buttons(token),
-        Buttons::Next(exercise, step) => vec![serenity::CreateActionRow::Buttons(vec![
-            serenity::CreateButton::new(Button::Next(exercise, step).id())
-                .label("Next")
-                .style(serenity::ButtonStyle::Primary),
-        ])],
+impl Buttons {
+    /// An answer's buttons.
+    pub fn answer(token: u64) -> Buttons {
+        Buttons {
+            answer: Some(token),
+            ..Buttons::default()
+        }
+    }
+
+    /// "Next" to `step` of `exercise`.
+    pub fn next(exercise: usize, step: usize) -> Buttons {
+        Buttons {
+            next: Some((exercise, step)),
+            ..Buttons::default()
+        }
+    }
+
+    /// These buttons, or `None` when there are none.
+    pub fn some(self) -> Option<Buttons> {
+        (self != Buttons::default()).then_some(self)
     }
 }
 
-/// The row of buttons under an answer.
-pub fn answer_buttons(token: u64) -> Vec<serenity::CreateActionRow> {
-    vec![serenity::CreateActionRow::Buttons(vec![
+/// The components for `buttons` (at most five: one row).
+fn components(buttons: Buttons) -> Vec<serenity::CreateActionRow> {
+    let mut row = Vec::new();
+    if let Some(token) = buttons.answer {
+        row.extend(answer_row(token));
+    }
+    if let Some((exercise, step)) = buttons.next {
+        row.push(
+            serenity::CreateButton::new(Button::Next(exercise, step).id())
+                .label("Next")
+                .style(serenity::ButtonStyle::Primary),
+        );
+    }
+    if let Some(guild) = buttons.talk {
+        row.push(
+            serenity::CreateButton::new(Button::Talk(guild).id())
+                .label("Talk to someone here")
+                .style(serenity::ButtonStyle::Primary),
+        );
+    }
+    if let Some(exercise) = buttons.ground {
+        row.push(
+            serenity::CreateButton::new(Button::Next(exercise, 0).id())
+                .label("A grounding exercise")
+                .style(serenity::ButtonStyle::Secondary),
+        );
+    }
+    vec![serenity::CreateActionRow::Buttons(row)]
+}
+
+/// The buttons under an answer.
+fn answer_row(token: u64) -> Vec<serenity::CreateButton> {
+    vec![
         serenity::CreateButton::new(Button::More(token).id())
             .label("More results")
             .style(serenity::ButtonStyle::Secondary),
@@ -94,7 +144,7 @@ pub fn answer_buttons(token: u64) -> Vec<serenity::CreateActionRow> {
         serenity::CreateButton::new(Button::Feedback(token, false).id())
             .label("Not helpful")
             .style(serenity::ButtonStyle::Secondary),
-    ])]
+    ]
 }
 
 /// Answers a slash command: the first message is the interaction response, the rest follow-ups.
@@ -232,6 +282,18 @@ pub async fn post_rendered(
     post_messages(http, courier, channel, messages, None, None, urgency).await
 }
 
+/// Posts messages in a channel with buttons under the last (a crisis-watch direct message).
+pub async fn post_with_buttons(
+    http: &serenity::Http,
+    courier: &Courier,
+    channel: serenity::ChannelId,
+    messages: &[String],
+    buttons: Option<Buttons>,
+    urgency: Urgency,
+) -> Result<(), SendError> {
+    post_messages(http, courier, channel, messages, None, buttons, urgency).await
+}
+
 /// Channel messages with empty allowed mentions: the first may reference a message, the last
 /// may carry the answer buttons.
 async fn post_messages(
@@ -346,6 +408,8 @@ mod tests {
             Button::More(42),
             Button::Feedback(7, true),
             Button::Feedback(7, false),
+            Button::Next(2, 0),
+            Button::Talk(u64::MAX),
         ] {
             assert_eq!(Button::parse(&b.id()), Some(b));
             assert!(b.id().len() <= 100, "Discord's custom_id limit");

@@ -51,6 +51,18 @@ pub enum Setting {
     /// Quotes about abuse, self-harm, suicide or overdose behind a spoiler with a content note.
     #[name = "content_notes"]
     ContentNotes,
+    /// The role of the server's supporters (for "Talk to someone here").
+    #[name = "supporter_role"]
+    SupporterRole,
+    /// Where private support threads are opened.
+    #[name = "support_channel"]
+    SupportChannel,
+    /// Minutes between support threads one member may open.
+    #[name = "talk_period_minutes"]
+    TalkPeriodMinutes,
+    /// Channels crisis watch reads (only danger is answered there).
+    #[name = "watch_channels"]
+    WatchChannels,
 }
 
 /// Reads an on/off value as `config set` does.
@@ -246,6 +258,63 @@ pub fn apply(
                 settings.retention_days
             )
         }
+        Setting::SupporterRole => {
+            if none(value) {
+                settings.supporter_role = None;
+                "Supporter role: none. \u{201C}Talk to someone here\u{201D} is not offered."
+                    .to_string()
+            } else {
+                let role = single(ids(value)?, "role")?;
+                settings.supporter_role = Some(role);
+                format!(
+                    "Supporter role: {role}. \u{201C}Talk to someone here\u{201D} opens a private thread with it{}.",
+                    if settings.support_channel.is_some() {
+                        ""
+                    } else {
+                        " once a support_channel is set"
+                    }
+                )
+            }
+        }
+        Setting::SupportChannel => {
+            if none(value) {
+                settings.support_channel = None;
+                "Support channel: none. \u{201C}Talk to someone here\u{201D} is not offered."
+                    .to_string()
+            } else {
+                let channel = single(ids(value)?, "channel")?;
+                settings.support_channel = Some(channel);
+                format!(
+                    "Private support threads are opened in <#{channel}>{}. Lantern needs Create Private Threads and Send Messages in Threads there.",
+                    if settings.supporter_role.is_some() {
+                        ""
+                    } else {
+                        " once a supporter_role is set"
+                    }
+                )
+            }
+        }
+        Setting::TalkPeriodMinutes => {
+            let m = number(value, 1..=1440)?;
+            settings.talk_period_secs = m * 60;
+            format!("A member may open one support thread every {m} minutes.")
+        }
+        Setting::WatchChannels => {
+            if none(value) {
+                settings.watch_channels.clear();
+                "Crisis watch: off in every channel.".to_string()
+            } else {
+                let channels = ids(value)?;
+                if channels.is_empty() {
+                    return Err("list channels, or say none".to_string());
+                }
+                settings.watch_channels = channels;
+                format!(
+                    "Crisis watch reads {}: it answers only messages that may mean someone is in danger, privately where it can, alerts the moderators, and keeps no message text. Members can opt out with /lantern-optout.",
+                    channel_list(&settings.watch_channels)
+                )
+            }
+        }
         Setting::ModeratorRole => {
             if none(value) {
                 settings.moderator_role = None;
@@ -372,6 +441,25 @@ pub fn describe(s: &ServerSettings, default_region: &str) -> String {
                 .map_or("none".to_string(), |r| format!("role {r}"))
         ),
         format!(
+            "supporter_role: {}",
+            s.supporter_role
+                .map_or("none".to_string(), |r| format!("role {r}"))
+        ),
+        format!(
+            "support_channel: {}",
+            s.support_channel
+                .map_or("none".to_string(), |c| format!("<#{c}>"))
+        ),
+        format!("talk_period_minutes: {}", s.talk_period_secs / 60),
+        format!(
+            "watch_channels: {}",
+            if s.watch_channels.is_empty() {
+                "none".to_string()
+            } else {
+                channel_list(&s.watch_channels)
+            }
+        ),
+        format!(
             "paused in: {}",
             if s.paused_channels.is_empty() {
                 "no channel".to_string()
@@ -445,6 +533,34 @@ mod tests {
             set(Setting::ModeratorRole, "<@&5>").unwrap().moderator_role,
             Some(5)
         );
+        assert_eq!(
+            set(Setting::SupporterRole, "<@&6>").unwrap().supporter_role,
+            Some(6)
+        );
+        assert_eq!(
+            set(Setting::SupportChannel, "<#7>")
+                .unwrap()
+                .support_channel,
+            Some(7)
+        );
+        assert_eq!(
+            set(Setting::WatchChannels, "<#8>, <#9>")
+                .unwrap()
+                .watch_channels,
+            [8, 9]
+        );
+        assert!(
+            set(Setting::WatchChannels, "none")
+                .unwrap()
+                .watch_channels
+                .is_empty()
+        );
+        assert_eq!(
+            set(Setting::TalkPeriodMinutes, "5")
+                .unwrap()
+                .talk_period_secs,
+            300
+        );
     }
 
     #[test]
@@ -469,7 +585,7 @@ mod tests {
         let text = describe(&ServerSettings::default(), "US");
         assert!(text.contains("region: US (default)"));
         assert!(text.contains("mention_channels: all"));
-        assert_eq!(text.lines().count(), 15);
+        assert_eq!(text.lines().count(), 19);
         assert!(text.contains("shipped_articles: on"));
     }
 }

@@ -163,6 +163,8 @@ pub struct Data {
     /// The operator's own server (`[discord] operator_guild`): only its moderators may reload
     /// the shipped library from Discord. 0: nobody may.
     pub operator_guild: GuildId,
+    /// Crisis watch is on for this bot (`[discord] crisis_watch`: the message-content intent).
+    pub crisis_watch: bool,
 }
 
 impl Data {
@@ -196,6 +198,7 @@ impl Data {
             courier,
             recorder,
             operator_guild: 0,
+            crisis_watch: false,
         }
     }
 

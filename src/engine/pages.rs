@@ -11,7 +11,7 @@ impl Engine {
     pub fn help(&self, region: &str) -> Reply {
         Reply::text(
             Kind::Help,
-            "Ask me a question and I'll share short quotes from this server's library of articles, with where each comes from. Try `/ask what is dissociation?` or mention me with your question. `/resources` lists support lines (for example `/resources uk addiction`), `/source` shows a quoted passage whole, `/about` says what I am and what I store, and `/ground` walks you through a short grounding or breathing exercise. I can't give medical advice.",
+            "Ask me a question and I'll share short quotes from this server's library of articles, with where each comes from. Try `/ask what is dissociation?` or mention me with your question. `/resources` lists support lines (for example `/resources uk addiction`), `/source` shows a quoted passage whole, `/about` says what I am and what I store, `/ground` walks you through a short grounding or breathing exercise, and `/talk` opens a private thread with this server's supporters where it has them. I can't give medical advice.",
             self.disclaimer(region),
         )
     }
@@ -57,7 +57,7 @@ impl Engine {
                     text: format!("The library ({} documents):\n{}", shelf.library.documents.len(), docs.join("\n")),
                 },
                 Block::Text {
-                    text: "What it stores: counts of questions and feedback per server; the text of questions only where a server's moderators turned logging on, deleted after their retention period. `/forgetme` erases what is stored about you.".to_string(),
+                    text: "What it stores: counts of questions and feedback per server; the text of questions only where a server's moderators turned logging on, deleted after their retention period. `/forgetme` erases what is stored about you. In channels a server's moderators chose for crisis watch, messages are read for signs of danger and never stored; `/lantern-optout` stops its replies to you.".to_string(),
                 },
             ],
             self.disclaimer(region),

@@ -132,6 +132,18 @@ impl Store for AnyStore {
     async fn audit_log(&self, guild: GuildId, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         each!(self, s => s.audit_log(guild, limit))
     }
+    async fn watch_opted_out(&self, guild: GuildId, user: UserId) -> Result<bool, StoreError> {
+        each!(self, s => s.watch_opted_out(guild, user))
+    }
+    async fn set_watch_opt_out(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        out: bool,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.set_watch_opt_out(guild, user, out, at))
+    }
     async fn forget(&self, user: UserId) -> Result<Forgotten, StoreError> {
         each!(self, s => s.forget(user))
     }

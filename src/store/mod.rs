@@ -79,6 +79,15 @@ pub struct ServerSettings {
     /// Quotes that discuss abuse, self-harm, suicide or overdose are shown behind a spoiler
     /// under a content note.
     pub content_notes: bool,
+    /// Members with this role are the server's supporters: "Talk to someone here" opens a
+    /// private thread with them (`None`: the button is not shown).
+    pub supporter_role: Option<u64>,
+    /// The channel where those private threads are opened.
+    pub support_channel: Option<ChannelId>,
+    /// A member may open one such thread per this many seconds.
+    pub talk_period_secs: u32,
+    /// Channels crisis watch reads (empty: none). Only danger is answered there.
+    pub watch_channels: Vec<ChannelId>,
 }
 
 impl Default for ServerSettings {
@@ -99,6 +108,10 @@ impl Default for ServerSettings {
             paused_channels: Vec::new(),
             shipped_articles: true,
             content_notes: false,
+            supporter_role: None,
+            support_channel: None,
+            talk_period_secs: 1800,
+            watch_channels: Vec::new(),
         }
     }
 }
@@ -430,9 +443,27 @@ pub trait Store: Send + Sync + 'static {
         guild: GuildId,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Erases everything stored for a server (the bot was removed from it): settings, lines,
-    /// counters, logged questions, feedback, the audit log and its library.
+    /// counters, logged questions, feedback, the audit log, crisis-watch opt-outs and its
+    /// library.
     fn erase_server(&self, guild: GuildId) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Erases what is stored about a member in every server (logged questions, feedback).
+    /// Whether a member asked crisis watch not to answer their messages in a server.
+    fn watch_opted_out(
+        &self,
+        guild: GuildId,
+        user: UserId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records a member's choice about crisis watch in a server: `out` opts out, `false` opts
+    /// back in. Only the ids and the time are stored.
+    fn set_watch_opt_out(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        out: bool,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Erases what is stored about a member in every server (logged questions, feedback). A
+    /// crisis-watch opt-out is kept: it is the member's wish, and forgetting it would start
+    /// watching them again.
     fn forget(&self, user: UserId) -> impl Future<Output = Result<Forgotten, StoreError>> + Send;
     /// Deletes logged questions older than each server's retention period (and all logged
     /// questions of servers that turned logging off); returns how many were deleted.

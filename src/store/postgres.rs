@@ -340,6 +340,39 @@ impl Store for PgStore {
         Ok(rows.into_iter().map(audit_entry).collect())
     }
 
+    async fn watch_opted_out(&self, guild: GuildId, user: UserId) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT at FROM watch_optouts WHERE guild_id = $1 AND user_id = $2")
+                .bind(db_id(guild))
+                .bind(db_id(user))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn set_watch_opt_out(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        out: bool,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let query = if out {
+            sqlx::query(
+                "INSERT INTO watch_optouts (guild_id, user_id, at) VALUES ($1, $2, $3) ON CONFLICT (guild_id, user_id) DO UPDATE SET at = excluded.at",
+            )
+            .bind(db_id(guild))
+            .bind(db_id(user))
+            .bind(at)
+        } else {
+            sqlx::query("DELETE FROM watch_optouts WHERE guild_id = $1 AND user_id = $2")
+                .bind(db_id(guild))
+                .bind(db_id(user))
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn forget(&self, user: UserId) -> Result<Forgotten, StoreError> {
         let mut tx = self.pool.begin().await?;
         let questions = sqlx::query("DELETE FROM questions WHERE user_id = $1")

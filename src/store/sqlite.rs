@@ -381,6 +381,39 @@ impl Store for SqliteStore {
         Ok(rows.into_iter().map(audit_entry).collect())
     }
 
+    async fn watch_opted_out(&self, guild: GuildId, user: UserId) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT at FROM watch_optouts WHERE guild_id = ? AND user_id = ?")
+                .bind(db_id(guild))
+                .bind(db_id(user))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn set_watch_opt_out(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        out: bool,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let query = if out {
+            sqlx::query(
+                "INSERT INTO watch_optouts (guild_id, user_id, at) VALUES (?, ?, ?) ON CONFLICT (guild_id, user_id) DO UPDATE SET at = excluded.at",
+            )
+            .bind(db_id(guild))
+            .bind(db_id(user))
+            .bind(at)
+        } else {
+            sqlx::query("DELETE FROM watch_optouts WHERE guild_id = ? AND user_id = ?")
+                .bind(db_id(guild))
+                .bind(db_id(user))
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Deletes the member's logged questions and feedback in every server. The audit log is
     /// kept: it records moderators' actions on their servers, not what members asked. The
     /// counters are kept too: they are anonymous daily totals.

@@ -21,7 +21,7 @@ use super::standin::{CHANNEL_ID, GUILD_ID, MODERATOR_ROLE_ID, Member, Recorded, 
 pub(super) const T: Duration = Duration::from_secs(10);
 pub(super) const DISCLAIMER: &str = "Lantern shares excerpts from articles; it is not a clinician";
 const EPHEMERAL: u64 = 1 << 6;
-const ALERT_CHANNEL: u64 = 1_100_000_000_000_000_099;
+pub(super) const ALERT_CHANNEL: u64 = 1_100_000_000_000_000_099;
 
 /// A running bot and what it needs to be stopped.
 pub(super) struct Bot {
@@ -40,6 +40,8 @@ impl Bot {
                 // The test server is the operator's: its moderators may reload the shipped
                 // library (a moderator of any other server may not).
                 operator_guild: GUILD_ID,
+                // The owner turned crisis watch on; servers choose its channels.
+                crisis_watch: true,
                 ..DiscordSettings::default()
             },
             config_dir: root().join("config"),
@@ -168,6 +170,10 @@ pub(super) fn setting_index(name: &str) -> i64 {
         "moderator_role",
         "shipped_articles",
         "content_notes",
+        "supporter_role",
+        "support_channel",
+        "talk_period_minutes",
+        "watch_channels",
     ];
     names.iter().position(|n| *n == name).expect("a setting") as i64
 }

@@ -160,6 +160,53 @@ proptest! {
         ctx.content_notes = true;
         check_reply(&e.ask(&text, &ctx));
     }
+
+    #[test]
+    fn crisis_watch_replies_carry_the_disclaimer_and_ping_no_one(
+        channel in any::<u64>(),
+        region in region(),
+    ) {
+        use lantern::crisis::Watched;
+        use lantern::safety::{Crisis, Level};
+        let e = engine();
+        for level in [Level::Emergency, Level::Crisis, Level::Concern, Level::SomeoneElse] {
+            for language in [None, Some("es".to_string()), Some("fr".to_string())] {
+                let crisis = Crisis { level, language, learned: false };
+                for watched in [Watched::Privately { channel }, Watched::Publicly] {
+                    let reply = e.watch_reply(&crisis, &region, watched);
+                    prop_assert_eq!(reply.kind(), lantern::reply::Kind::Crisis);
+                    prop_assert!(reply.excerpts().next().is_none());
+                    check_reply(&reply);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_handoff_note_may_ping_only_the_supporter_role(
+        role in 1u64..,
+        member in 1u64..,
+        region in region(),
+    ) {
+        use lantern::discord::talk::handoff_messages;
+        let e = engine();
+        let messages = handoff_messages(e, &region, role, member);
+        prop_assert!(!messages.is_empty());
+        let disclaimer = render::neutralise_mentions(e.disclaimer(&region).text());
+        for (i, (content, mentions)) in messages.iter().enumerate() {
+            prop_assert!(content.ends_with(&disclaimer), "{}", content);
+            prop_assert!(discord_len(content) <= CONTENT_LIMIT);
+            let allowed = serde_json::to_value(mentions).unwrap();
+            prop_assert_eq!(&allowed["parse"], &serde_json::json!([]));
+            prop_assert_eq!(&allowed["users"], &serde_json::json!([]));
+            prop_assert_eq!(&allowed["replied_user"], &serde_json::json!(false));
+            let roles = if i == 0 { serde_json::json!([role.to_string()]) } else { serde_json::json!([]) };
+            prop_assert_eq!(&allowed["roles"], &roles);
+            // Past the first line (the role and the member's name), no mention syntax.
+            let rest = if i == 0 { content.split_once('\n').map_or("", |(_, r)| r) } else { content.as_str() };
+            prop_assert!(!render::has_mention_syntax(rest), "{}", content);
+        }
+    }
 }
 
 /// A document a moderator might add: sentences of library words, questions, dosing

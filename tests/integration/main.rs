@@ -15,3 +15,5 @@ mod safety;
 mod shards;
 mod standin;
 mod store_contract;
+mod talk;
+mod watch;

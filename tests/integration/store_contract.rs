@@ -195,7 +195,22 @@ async fn contract(a: AnyStore, b: AnyStore) {
     assert_eq!(b.remove_document(OTHER, "a").await.unwrap(), None);
     let v2 = b.remove_document(GUILD, "a").await.unwrap().unwrap();
     assert!(v2 > v1);
+    // Crisis-watch opt-outs: per server and member, undone by opting back in, kept by /forgetme.
+    assert!(!a.watch_opted_out(GUILD, 7).await.unwrap());
+    a.set_watch_opt_out(GUILD, 7, true, T0).await.unwrap();
+    a.set_watch_opt_out(GUILD, 7, true, T0 + 1).await.unwrap();
+    a.set_watch_opt_out(OTHER, 8, true, T0).await.unwrap();
+    assert!(b.watch_opted_out(GUILD, 7).await.unwrap());
+    assert!(!b.watch_opted_out(OTHER, 7).await.unwrap());
+    b.forget(7).await.unwrap();
+    assert!(a.watch_opted_out(GUILD, 7).await.unwrap());
+    b.set_watch_opt_out(OTHER, 8, false, T0).await.unwrap();
+    assert!(!a.watch_opted_out(OTHER, 8).await.unwrap());
     a.erase_server(GUILD).await.unwrap();
+    assert!(
+        !b.watch_opted_out(GUILD, 7).await.unwrap(),
+        "erased with the server"
+    );
     assert!(b.documents(GUILD).await.unwrap().is_empty());
     assert!(b.lines(GUILD).await.unwrap().is_empty());
     assert!(b.audit_log(GUILD, 5).await.unwrap().is_empty());

@@ -150,6 +150,7 @@ impl PgStore {
             "DELETE FROM feedback WHERE guild_id = $1",
             "DELETE FROM audit_log WHERE guild_id = $1",
             "DELETE FROM library_documents WHERE guild_id = $1",
+            "DELETE FROM watch_optouts WHERE guild_id = $1",
         ] {
             sqlx::query(statement)
                 .bind(db_id(guild))

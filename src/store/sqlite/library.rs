@@ -160,6 +160,7 @@ impl SqliteStore {
             "DELETE FROM feedback WHERE guild_id = ?",
             "DELETE FROM audit_log WHERE guild_id = ?",
             "DELETE FROM library_documents WHERE guild_id = ?",
+            "DELETE FROM watch_optouts WHERE guild_id = ?",
         ] {
             sqlx::query(statement)
                 .bind(db_id(guild))

@@ -287,6 +287,32 @@ pub(super) fn route(
             None => discord_error(404, 10003, "Unknown Channel"),
         },
         ("POST", ["channels", _c, "typing"]) => no_content(),
+        // A thread without a message (a private thread, type 12): a channel of its own.
+        ("POST", ["channels", c, "threads"]) => match parse_id(c) {
+            Some(parent) => {
+                let id = sh.snowflake();
+                json_response(
+                    201,
+                    json!({
+                        "id": id.to_string(),
+                        "type": body.get("type").cloned().unwrap_or(json!(11)),
+                        "guild_id": GUILD_ID.to_string(),
+                        "parent_id": parent.to_string(),
+                        "name": body.get("name").cloned().unwrap_or(json!("thread")),
+                        "owner_id": BOT_USER_ID.to_string(),
+                        "thread_metadata": {
+                            "archived": false,
+                            "auto_archive_duration": 1440,
+                            "archive_timestamp": "2026-01-01T00:00:00+00:00",
+                            "locked": false,
+                            "invitable": body.get("invitable").cloned().unwrap_or(json!(true)),
+                        },
+                    }),
+                )
+            }
+            None => discord_error(404, 10003, "Unknown Channel"),
+        },
+        ("PUT", ["channels", _t, "thread-members", _u]) => no_content(),
         (_, ["channels", _c, "messages", m]) => {
             match parse_id(m).filter(|m| st.messages.contains_key(m)) {
                 Some(mid) => match method {
