@@ -72,14 +72,11 @@ pub fn reply(
     disclaimer: Disclaimer,
 ) -> Reply {
     let region = resources.region_or_international(region_code);
-    if let Some(language) = language {
-        return in_language(resources, region, crisis.level, language, disclaimer);
-    }
-    Reply::crisis(
-        crisis.level,
-        blocks(resources, region, crisis.level),
-        disclaimer,
-    )
+    let blocks = match language {
+        Some(language) => in_language(resources, region, crisis.level, language),
+        None => blocks(resources, region, crisis.level),
+    };
+    Reply::crisis(crisis.level, blocks, disclaimer)
 }
 
 /// Where a crisis-watch reply goes: to the member privately, or (when Discord does not allow
@@ -107,18 +104,20 @@ pub fn watch_reply(
     disclaimer: Disclaimer,
 ) -> Reply {
     let region = resources.region_or_international(region_code);
-    if let Some(language) = language {
-        return in_language(resources, region, crisis.level, language, disclaimer);
-    }
-    let mut blocks = blocks(resources, region, crisis.level);
+    let mut blocks = match language {
+        Some(language) => in_language(resources, region, crisis.level, language),
+        None => blocks(resources, region, crisis.level),
+    };
     match watched {
         Watched::Privately { channel } => blocks.push(text(format!(
             "This came to you privately because this server's moderators asked Lantern to look out for messages like yours in <#{channel}>. Nothing you wrote was kept. `/lantern-optout` in the server stops these messages."
         ))),
         Watched::Publicly => {
+            // The first sentence and one line (in another language: also the international
+            // directory, the line it names first).
             blocks.truncate(2);
             if let Some(Block::Lines { lines }) = blocks.get_mut(1) {
-                lines.truncate(1);
+                lines.truncate(if language.is_some() { 2 } else { 1 });
             }
             blocks.push(text(
                 "More lines: `/resources`. This server's moderators are here for you too.",
@@ -190,8 +189,7 @@ fn in_language(
     region: &Region,
     level: Level,
     language: &LanguageReply,
-    disclaimer: Disclaimer,
-) -> Reply {
+) -> Vec<Block> {
     let first = match level {
         Level::Emergency => &language.emergency,
         _ => &language.crisis,
@@ -203,13 +201,12 @@ fn in_language(
         }
     }
     lines.truncate(MAX_LINES + 1);
-    let blocks = vec![
+    vec![
         text(first.replace("{emergency}", &region.emergency)),
         Block::Lines {
             lines: lines.into_iter().map(entry).collect(),
         },
         text(language.directory.clone()),
         text(language.last.clone()),
-    ];
-    Reply::crisis(level, blocks, disclaimer)
+    ]
 }

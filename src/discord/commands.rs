@@ -182,14 +182,24 @@ pub fn record(data: &Data, asked: &Asked, settings: &ServerSettings, handled: &H
     });
 }
 
+/// How severe a danger is, for limits that let worse news through: higher is worse.
+pub fn severity(level: Level) -> u8 {
+    match level {
+        Level::Emergency => 3,
+        Level::Crisis => 2,
+        Level::Concern | Level::SomeoneElse => 1,
+    }
+}
+
 /// Tells the server's moderators that a member may need support: the channel and a link, never
-/// the member's words; at most once per member per alert period.
+/// the member's words; at most once per member per alert period unless the danger is worse than
+/// the last alerted. `replied`: whether Lantern gave the member support lines.
 pub async fn alert(
     http: &serenity::Http,
     data: &Data,
     settings: &ServerSettings,
     asked: &Asked,
-    level: Level,
+    (level, replied): (Level, bool),
     link: String,
 ) {
     let (Some(guild), Some(channel)) = (asked.guild, settings.alert_channel) else {
@@ -199,7 +209,7 @@ pub async fn alert(
         return;
     }
     let period = Duration::from_secs(settings.alert_period_secs.into());
-    if !lock(&data.limits).alert(guild, asked.user, period, Instant::now()) {
+    if !lock(&data.limits).alert(guild, asked.user, severity(level), period, Instant::now()) {
         return;
     }
     let engine = data.engine();
@@ -213,8 +223,13 @@ pub async fn alert(
     let notice = engine.notice(
         Kind::Notice,
         format!(
-            "A member {what} in <#{}>: Lantern gave them support lines. {link}",
-            asked.channel
+            "A member {what} in <#{}>: {} {link}",
+            asked.channel,
+            if replied {
+                "Lantern gave them support lines."
+            } else {
+                "Lantern did not reply (they opted out of crisis watch)."
+            }
         ),
         &region,
     );
@@ -308,7 +323,7 @@ pub async fn ask(
         && let Some(guild) = asked.guild
     {
         let link = format!("https://discord.com/channels/{guild}/{}", asked.channel);
-        alert(ctx.http(), data, &settings, &asked, level, link).await;
+        alert(ctx.http(), data, &settings, &asked, (level, true), link).await;
     }
     record(data, &asked, &settings, &handled);
     Ok(())

@@ -174,6 +174,17 @@ impl Courier {
             .await
     }
 
+    /// DELETEs `route` (a thread left half made), retrying like [`Courier::send`].
+    pub async fn delete(
+        &self,
+        http: &serenity::Http,
+        route: Route<'_>,
+        urgency: Urgency,
+    ) -> Result<Vec<u8>, SendError> {
+        self.request(http, Request::new(route, LightMethod::Delete), urgency)
+            .await
+    }
+
     async fn request(
         &self,
         http: &serenity::Http,

@@ -124,7 +124,7 @@ async fn on_message(
             "https://discord.com/channels/{guild}/{}/{}",
             asked.channel, message.id
         );
-        commands::alert(http, data, &settings, &asked, level, link).await;
+        commands::alert(http, data, &settings, &asked, (level, true), link).await;
     }
     commands::record(data, &asked, &settings, &handled);
     Ok(())
@@ -144,9 +144,11 @@ async fn on_click(
         Button::More(t) | Button::Feedback(t, _) => t,
         Button::Talk(g) => {
             // Pressed in the server, or in a crisis-watch direct message (which names it).
-            let reply =
-                super::talk::open(http, data, guild.unwrap_or(g), click.user.id.get()).await;
-            send::respond_to_component(http, &data.courier, click, &reply, None).await?;
+            // Opening a thread takes several requests: acknowledged first, answered after.
+            send::defer_component(http, &data.courier, click).await?;
+            let user = click.user.id.get();
+            let reply = super::talk::open(http, data, guild.unwrap_or(g), user).await;
+            send::follow_up_component(http, &data.courier, click, &reply).await?;
             return Ok(());
         }
         Button::Next(exercise, step) => {

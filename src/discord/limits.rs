@@ -17,12 +17,12 @@ pub struct Limits {
     asked: HashMap<(u64, u64), Instant>,
     /// Reply times per channel in the last minute.
     channel: HashMap<u64, VecDeque<Instant>>,
-    /// Last alert per (server, member).
-    alerted: HashMap<(u64, u64), Instant>,
+    /// Last alert per (server, member), and how severe its danger was.
+    alerted: HashMap<(u64, u64), (Instant, u8)>,
     /// Last support thread per (server, member): when, and the thread (`None` while opening).
     talked: HashMap<(u64, u64), (Instant, Option<u64>)>,
-    /// Last crisis-watch reply per (server, member).
-    watched: HashMap<(u64, u64), Instant>,
+    /// Last crisis-watch reply per (server, member), and how severe its danger was.
+    watched: HashMap<(u64, u64), (Instant, u8)>,
     last_sweep: Option<Instant>,
 }
 
@@ -67,16 +67,18 @@ impl Limits {
         true
     }
 
-    /// Whether moderators may be alerted about this member now (at most once per `period`); on
-    /// success the alert is counted.
-    pub fn alert(&mut self, guild: u64, user: u64, period: Duration, now: Instant) -> bool {
-        match self.alerted.get(&(guild, user)) {
-            Some(&last) if now.saturating_duration_since(last) < period => false,
-            _ => {
-                self.alerted.insert((guild, user), now);
-                true
-            }
-        }
+    /// Whether moderators may be alerted about this member now: at most once per `period`,
+    /// unless this danger is more severe than the last alerted (`severity`: higher is worse; a
+    /// concern that turns into a crisis is never held back). On success the alert is counted.
+    pub fn alert(
+        &mut self,
+        guild: u64,
+        user: u64,
+        severity: u8,
+        period: Duration,
+        now: Instant,
+    ) -> bool {
+        once_per_period(&mut self.alerted, (guild, user), severity, period, now)
     }
 
     /// A member may open a support thread if `period` has passed since their last one; on
@@ -111,16 +113,18 @@ impl Limits {
         self.talked.remove(&(guild, user));
     }
 
-    /// Whether crisis watch may reply to this member now (at most once per `period`); on
-    /// success the reply is counted.
-    pub fn watch(&mut self, guild: u64, user: u64, period: Duration, now: Instant) -> bool {
-        match self.watched.get(&(guild, user)) {
-            Some(&last) if now.saturating_duration_since(last) < period => false,
-            _ => {
-                self.watched.insert((guild, user), now);
-                true
-            }
-        }
+    /// Whether crisis watch may reply to this member now: at most once per `period`, unless
+    /// this danger is more severe than the last it replied to. On success the reply is counted.
+    pub fn watch(
+        &mut self,
+        guild: u64,
+        user: u64,
+        severity: u8,
+        period: Duration,
+        now: Instant,
+    ) -> bool {
+        self.sweep(now);
+        once_per_period(&mut self.watched, (guild, user), severity, period, now)
     }
 
     /// Forgets everything about a member (`/forgetme`).
@@ -141,10 +145,27 @@ impl Limits {
         self.last_sweep = Some(now);
         let fresh = |t: &Instant| now.saturating_duration_since(*t) < SWEEP_AFTER;
         self.asked.retain(|_, t| fresh(t));
-        self.alerted.retain(|_, t| fresh(t));
+        self.alerted.retain(|_, (t, _)| fresh(t));
         self.talked.retain(|_, (t, _)| fresh(t));
-        self.watched.retain(|_, t| fresh(t));
+        self.watched.retain(|_, (t, _)| fresh(t));
         self.channel.retain(|_, ts| ts.back().is_some_and(fresh));
+    }
+}
+
+/// Once per `period` per key, or sooner for a more severe danger; counts what it lets through.
+fn once_per_period(
+    last: &mut HashMap<(u64, u64), (Instant, u8)>,
+    key: (u64, u64),
+    severity: u8,
+    period: Duration,
+    now: Instant,
+) -> bool {
+    match last.get(&key) {
+        Some(&(at, was)) if now.saturating_duration_since(at) < period && severity <= was => false,
+        _ => {
+            last.insert(key, (now, severity));
+            true
+        }
     }
 }
 
@@ -198,10 +219,14 @@ mod tests {
         let mut l = Limits::default();
         let t0 = Instant::now();
         let hour = 3600 * S;
-        assert!(l.alert(1, 7, hour, t0));
-        assert!(!l.alert(1, 7, hour, t0 + 60 * S));
-        assert!(l.alert(1, 8, hour, t0 + 60 * S));
-        assert!(l.alert(1, 7, hour, t0 + hour));
+        assert!(l.alert(1, 7, 1, hour, t0));
+        assert!(!l.alert(1, 7, 1, hour, t0 + 60 * S));
+        assert!(l.alert(1, 8, 1, hour, t0 + 60 * S));
+        assert!(l.alert(1, 7, 1, hour, t0 + hour));
+        // Worse news is never held back; the same or milder is.
+        assert!(l.alert(1, 7, 2, hour, t0 + hour + S));
+        assert!(!l.alert(1, 7, 1, hour, t0 + hour + 2 * S));
+        assert!(!l.alert(1, 7, 2, hour, t0 + hour + 2 * S));
     }
 
     #[test]
@@ -221,10 +246,14 @@ mod tests {
         l.talk_failed(2, 7);
         assert_eq!(l.talk(2, 7, period, t0 + S), Ok(()));
         assert_eq!(l.talk(1, 7, period, t0 + period), Ok(()));
-        assert!(l.watch(1, 7, period, t0));
-        assert!(!l.watch(1, 7, period, t0 + S));
+        assert!(l.watch(1, 7, 1, period, t0));
+        assert!(!l.watch(1, 7, 1, period, t0 + S));
+        assert!(
+            l.watch(1, 7, 3, period, t0 + S),
+            "a concern, then an emergency"
+        );
         // Two hours on, a day-long period still holds (the sweep keeps a day).
-        assert!(!l.watch(1, 7, 24 * 3600 * S, t0 + 7200 * S));
+        assert!(!l.watch(1, 7, 3, 24 * 3600 * S, t0 + 7200 * S));
     }
 
     #[test]
@@ -232,9 +261,9 @@ mod tests {
         let mut l = Limits::default();
         let t0 = Instant::now();
         l.member(1, 7, 10 * S, t0).unwrap();
-        assert!(l.alert(1, 7, 3600 * S, t0));
+        assert!(l.alert(1, 7, 1, 3600 * S, t0));
         l.forget(7);
         assert!(l.member(1, 7, 10 * S, t0 + S).is_ok());
-        assert!(l.alert(1, 7, 3600 * S, t0 + S));
+        assert!(l.alert(1, 7, 1, 3600 * S, t0 + S));
     }
 }

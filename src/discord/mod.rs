@@ -193,9 +193,18 @@ pub async fn serve(
     {
         tracing::warn!("some counted questions were still being written at shutdown");
     }
+    let watch = options.discord.crisis_watch;
     ended
         .context("the Discord client task failed")?
-        .context("the Discord connection ended")?;
+        .map_err(|e| {
+            // Discord closes the connection (4014) when an intent asked for is not switched on.
+            let hint = if watch && e.to_string().to_lowercase().contains("intent") {
+                " ([discord] crisis_watch asks for the Message Content intent: switch it on in the Developer Portal, Bot, Privileged Gateway Intents, or set crisis_watch = false)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("the Discord connection ended: {e}{hint}")
+        })?;
     Ok(())
 }
 

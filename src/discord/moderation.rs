@@ -133,6 +133,13 @@ pub async fn config_set(
             .await;
         }
     }
+    if setting == Setting::SupporterRole && value.contains(&guild.to_string()) {
+        return tell(
+            ctx,
+            "Not changed: that is the @everyone role. Choose a role for the people who support members.",
+        )
+        .await;
+    }
     let changed = data
         .update_settings(guild, |s| {
             settings::apply(s, setting, &value, &engine.resources)

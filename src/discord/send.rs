@@ -372,6 +372,49 @@ pub async fn respond_to_component(
     .await
 }
 
+/// Acknowledges a button click with a private "thinking" state, for work that may take longer
+/// than Discord's three seconds; the answer follows with [`follow_up_component`].
+pub async fn defer_component(
+    http: &serenity::Http,
+    courier: &Courier,
+    interaction: &serenity::ComponentInteraction,
+) -> Result<(), SendError> {
+    let route = Route::InteractionResponse {
+        interaction_id: interaction.id,
+        token: &interaction.token,
+    };
+    let body = serenity::CreateInteractionResponse::Defer(
+        serenity::CreateInteractionResponseMessage::new().ephemeral(true),
+    );
+    courier.send(http, route, &body, Urgency::Crisis).await?;
+    Ok(())
+}
+
+/// The answer to a click acknowledged with [`defer_component`]: private follow-ups.
+pub async fn follow_up_component(
+    http: &serenity::Http,
+    courier: &Courier,
+    interaction: &serenity::ComponentInteraction,
+    reply: &Reply,
+) -> Result<(), SendError> {
+    let i = interaction;
+    answer_interaction(
+        http,
+        courier,
+        Interaction {
+            id: i.id,
+            token: &i.token,
+            application_id: i.application_id,
+            answered: true,
+        },
+        &render::contents(reply),
+        true,
+        None,
+        Urgency::Crisis,
+    )
+    .await
+}
+
 /// Answers an application command outside poise's context (an unknown command) ephemerally.
 pub async fn respond_to_command(
     http: &serenity::Http,

@@ -144,20 +144,34 @@ async fn handoff(
         .filter(|&id| id != 0)
         .ok_or_else(|| SendError::Build("the new thread has no id".to_string()))?;
     let thread_id = serenity::ChannelId::new(thread);
-    let route = Route::ChannelThreadMember {
-        channel_id: thread_id,
-        user_id: serenity::UserId::new(user),
+    let finished = async {
+        let route = Route::ChannelThreadMember {
+            channel_id: thread_id,
+            user_id: serenity::UserId::new(user),
+        };
+        courier.put(http, route, Urgency::Crisis).await?;
+        let (engine, region) = data.engine_and_region(Some(guild)).await;
+        for (content, mentions) in handoff_messages(&engine, &region, role, user) {
+            let m = serenity::CreateMessage::new()
+                .content(content)
+                .allowed_mentions(mentions);
+            let route = Route::ChannelMessages {
+                channel_id: thread_id,
+            };
+            courier.send(http, route, &m, Urgency::Crisis).await?;
+        }
+        Ok::<(), SendError>(())
     };
-    courier.put(http, route, Urgency::Crisis).await?;
-    let (engine, region) = data.engine_and_region(Some(guild)).await;
-    for (content, mentions) in handoff_messages(&engine, &region, role, user) {
-        let m = serenity::CreateMessage::new()
-            .content(content)
-            .allowed_mentions(mentions);
-        let route = Route::ChannelMessages {
+    if let Err(e) = finished.await {
+        // A thread without the member or without its note helps nobody: removed, so a new
+        // press starts clean.
+        let route = Route::Channel {
             channel_id: thread_id,
         };
-        courier.send(http, route, &m, Urgency::Crisis).await?;
+        if let Err(gone) = courier.delete(http, route, Urgency::Normal).await {
+            tracing::warn!(thread, "a half-made support thread was not removed: {gone}");
+        }
+        return Err(e);
     }
     Ok(thread)
 }
@@ -165,6 +179,8 @@ async fn handoff(
 /// Talk privately with this server's supporters (opens a private thread).
 #[poise::command(slash_command, guild_only)]
 pub async fn talk(ctx: Ctx<'_>) -> Result<(), Error> {
+    // Opening a thread takes several requests: acknowledged first, answered after.
+    ctx.defer_ephemeral().await?;
     let guild = ctx.guild_id().map_or(0, |g| g.get());
     let reply = open(ctx.http(), ctx.data(), guild, ctx.author().id.get()).await;
     send::respond(ctx, &reply, true, None).await

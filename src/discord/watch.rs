@@ -6,8 +6,9 @@
 //! logged.
 //!
 //! A member who opted out (`/lantern-optout`) gets no watch replies and no alerts, with one
-//! exception: an emergency (a possible overdose, someone not breathing) still alerts the
-//! moderators, without the member's words, so a person can check in.
+//! exception: an emergency (a possible overdose, someone not breathing) still gets the emergency
+//! reply privately (never in the channel) and alerts the moderators, without the member's words,
+//! so a person can check in.
 
 use std::time::{Duration, Instant};
 
@@ -73,22 +74,27 @@ pub async fn on_watched(
         }
     };
     if opted_out {
+        // Their wish holds, except for a medical emergency happening now: the emergency number,
+        // privately only, and the moderators told.
         if crisis.level == Level::Emergency {
-            commands::alert(http, data, settings, &asked, crisis.level, link).await;
+            let replied = reply(http, data, message, settings, &asked, &crisis, false).await;
+            commands::alert(http, data, settings, &asked, (crisis.level, replied), link).await;
         }
         return Ok(());
     }
     let period = Duration::from_secs(settings.alert_period_secs.into());
-    let fresh = lock(&data.limits).watch(guild, user, period, Instant::now());
-    if fresh || crisis.level == Level::Emergency {
-        reply(http, data, message, settings, &asked, &crisis).await;
+    let severity = commands::severity(crisis.level);
+    let fresh = lock(&data.limits).watch(guild, user, severity, period, Instant::now());
+    if fresh {
+        reply(http, data, message, settings, &asked, &crisis, true).await;
     }
-    commands::alert(http, data, settings, &asked, crisis.level, link).await;
-    tracing::info!(guild, level = ?crisis.level, "crisis watch replied");
+    commands::alert(http, data, settings, &asked, (crisis.level, true), link).await;
+    tracing::info!(guild, level = ?crisis.level, replied = fresh, "crisis watch read a danger");
     Ok(())
 }
 
-/// The reply: privately when a direct message gets through, else short in the channel.
+/// The reply: privately when a direct message gets through, else (where `public` allows) short
+/// in the channel. Whether it was delivered.
 async fn reply(
     http: &serenity::Http,
     data: &Data,
@@ -96,7 +102,8 @@ async fn reply(
     settings: &ServerSettings,
     asked: &Asked,
     crisis: &Crisis,
-) {
+    public: bool,
+) -> bool {
     let engine = data.engine();
     let region = data.context(&engine, settings).region;
     let mut buttons = Buttons {
@@ -115,8 +122,12 @@ async fn reply(
     );
     let sent = direct_message(http, data, asked.user, &private, buttons).await;
     let Err(e) = sent else {
-        return;
+        return true;
     };
+    if !public {
+        tracing::info!("crisis watch could not write privately ({e})");
+        return false;
+    }
     tracing::info!("crisis watch could not write privately ({e}); replying in the channel");
     let public = engine.watch_reply(crisis, &region, Watched::Publicly);
     let messages = crate::render::contents(&public);
@@ -131,7 +142,9 @@ async fn reply(
     .await
     {
         tracing::error!("crisis watch reply not delivered: {e}");
+        return false;
     }
+    true
 }
 
 /// Sends a reply as a direct message (members can close those to servers' bots: then `Err`).
@@ -178,7 +191,7 @@ pub async fn optout(
         .await?;
     let (engine, region) = data.engine_and_region(Some(guild)).await;
     let text = if out {
-        "Done: crisis watch won't reply to your messages in this server or tell the moderators about them. One exception: if a message of yours reads like a medical emergency happening now (an overdose, someone not breathing), the moderators are still told, without your words, so a person can check. Asking Lantern (a mention or `/ask`) works as before, and `/lantern-optout undo:True` turns watch replies back on."
+        "Done: crisis watch won't reply to your messages in this server or tell the moderators about them. One exception: if a message of yours reads like a medical emergency happening now (an overdose, someone not breathing), you still get the emergency number privately and the moderators are told (never your words), so a person can check. Asking Lantern (a mention or `/ask`) works as before, and `/lantern-optout undo:True` turns watch replies back on."
     } else {
         "Done: crisis watch may reply to you privately again if a message of yours in a watched channel sounds like you're struggling."
     };

@@ -461,7 +461,8 @@ pub trait Store: Send + Sync + 'static {
         out: bool,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Erases what is stored about a member in every server (logged questions, feedback). A
+    /// Erases what is stored about a member in every server (logged questions, feedback, the
+    /// audit log's record of support threads they opened). A
     /// crisis-watch opt-out is kept: it is the member's wish, and forgetting it would start
     /// watching them again.
     fn forget(&self, user: UserId) -> impl Future<Output = Result<Forgotten, StoreError>> + Send;

@@ -385,6 +385,12 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        // A member's own "talk" entries (support threads they opened) name them; moderators'
+        // actions stay.
+        sqlx::query("DELETE FROM audit_log WHERE actor = $1 AND action = 'talk'")
+            .bind(db_id(user))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Forgotten {
             questions,

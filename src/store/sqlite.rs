@@ -429,6 +429,12 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        // A member's own "talk" entries (support threads they opened) name them; moderators'
+        // actions stay.
+        sqlx::query("DELETE FROM audit_log WHERE actor = ? AND action = 'talk'")
+            .bind(db_id(user))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Forgotten {
             questions,

@@ -31,19 +31,31 @@ pub(super) struct Bot {
 
 impl Bot {
     pub(super) async fn start(si: &StandIn, store: &Path, engine: Engine) -> Bot {
+        Bot::start_with(si, store, engine, |_| {}).await
+    }
+
+    /// [`Bot::start`] with the `[discord]` settings changed by `change`.
+    pub(super) async fn start_with(
+        si: &StandIn,
+        store: &Path,
+        engine: Engine,
+        change: impl FnOnce(&mut DiscordSettings),
+    ) -> Bot {
         let store = SqliteStore::open(store).await.expect("store opens");
+        let mut discord = DiscordSettings {
+            register: Registration::Global,
+            http_proxy: si.base_url(),
+            // The test server is the operator's: its moderators may reload the shipped
+            // library (a moderator of any other server may not).
+            operator_guild: GUILD_ID,
+            // The owner turned crisis watch on; servers choose its channels.
+            crisis_watch: true,
+            ..DiscordSettings::default()
+        };
+        change(&mut discord);
         let options = ServeOptions {
             token: "standin-test-token".to_string(),
-            discord: DiscordSettings {
-                register: Registration::Global,
-                http_proxy: si.base_url(),
-                // The test server is the operator's: its moderators may reload the shipped
-                // library (a moderator of any other server may not).
-                operator_guild: GUILD_ID,
-                // The owner turned crisis watch on; servers choose its channels.
-                crisis_watch: true,
-                ..DiscordSettings::default()
-            },
+            discord,
             config_dir: root().join("config"),
         };
         let (stop, stopped) = oneshot::channel::<()>();
@@ -1228,6 +1240,20 @@ async fn members_words_never_reach_the_log_even_at_debug() {
         ),
     )
     .await;
+    // Crisis watch: a danger (its direct message refused, so the channel fallback too) and
+    // ordinary talk in a watched channel.
+    set(&si, "watch_channels", &format!("<#{CHANNEL_ID}>")).await;
+    si.fail_next("POST", "/api/v10/users/@me/channels", 403, 1);
+    for (n, w) in [
+        "gooseberrylynx i want to kill myself tonight",
+        "platypusmango anyone up for games later",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let msg = si.message(w, member(630 + n as u64), false);
+        si.dispatch("MESSAGE_CREATE", msg).await;
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     bot.stop().await;
     let text = String::from_utf8_lossy(&log.lock().unwrap()).to_lowercase();
@@ -1246,6 +1272,9 @@ async fn members_words_never_reach_the_log_even_at_debug() {
         "okapibeetroot",
         "capybaracelery",
         "pelicanturnip",
+        "gooseberrylynx",
+        "platypusmango",
+        "kill myself tonight",
     ] {
         assert!(
             !text.contains(marker),

@@ -177,6 +177,21 @@ proptest! {
                     prop_assert_eq!(reply.kind(), lantern::reply::Kind::Crisis);
                     prop_assert!(reply.excerpts().next().is_none());
                     check_reply(&reply);
+                    let text = lantern::plain::text(&reply);
+                    let lines = reply
+                        .blocks()
+                        .iter()
+                        .map(|b| match b {
+                            lantern::reply::Block::Lines { lines } => lines.len(),
+                            _ => 0,
+                        })
+                        .sum::<usize>();
+                    match watched {
+                        // Privately: why it came and how to stop it, in every language.
+                        Watched::Privately { .. } => prop_assert!(text.contains("/lantern-optout"), "{}", text),
+                        // Publicly: short, at most two lines listed.
+                        Watched::Publicly => prop_assert!(lines <= 2 && reply.blocks().len() <= 3, "{}", text),
+                    }
                 }
             }
         }

@@ -202,8 +202,17 @@ async fn contract(a: AnyStore, b: AnyStore) {
     a.set_watch_opt_out(OTHER, 8, true, T0).await.unwrap();
     assert!(b.watch_opted_out(GUILD, 7).await.unwrap());
     assert!(!b.watch_opted_out(OTHER, 7).await.unwrap());
+    let talked = AuditEntry {
+        actor: 7,
+        action: "talk".into(),
+        detail: "private support thread 9".into(),
+        at: T0,
+    };
+    a.audit(GUILD, &talked).await.unwrap();
     b.forget(7).await.unwrap();
     assert!(a.watch_opted_out(GUILD, 7).await.unwrap());
+    let log = a.audit_log(GUILD, 50).await.unwrap();
+    assert!(!log.iter().any(|e| e.action == "talk"), "{log:?}");
     b.set_watch_opt_out(OTHER, 8, false, T0).await.unwrap();
     assert!(!a.watch_opted_out(OTHER, 8).await.unwrap());
     a.erase_server(GUILD).await.unwrap();

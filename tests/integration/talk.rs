@@ -11,7 +11,7 @@ use lantern::store::Store;
 use lantern::store::sqlite::SqliteStore;
 
 use super::discord::{DISCLAIMER, T, assert_safe, member, run, set, started};
-use super::standin::{GUILD_ID, Recorded, StandIn, opt};
+use super::standin::{APP_ID, GUILD_ID, Recorded, StandIn, opt};
 
 const SUPPORTERS: u64 = 1_100_000_000_000_000_555;
 const SUPPORT_CHANNEL: u64 = 1_100_000_000_000_000_777;
@@ -36,6 +36,23 @@ fn thread_member(put: &Recorded) -> (u64, u64) {
         }
         _ => panic!("not a thread member: {}", put.route()),
     }
+}
+
+/// Dispatches an interaction answered after a private deferral (opening a thread takes several
+/// requests) and returns the answer: the follow-up.
+async fn deferred(si: &StandIn, interaction: Value) -> Recorded {
+    let token = interaction["token"].as_str().unwrap().to_string();
+    let callback = run(si, interaction).await;
+    assert_eq!(
+        callback.callback_type(),
+        Some(5),
+        "deferred first: {:?}",
+        callback.body
+    );
+    let follow_up = format!("/webhooks/{APP_ID}/{token}");
+    si.wait_for(|r| r.is("POST", &follow_up), T)
+        .await
+        .expect("the answer follows")
 }
 
 async fn supporters(si: &StandIn) {
@@ -73,7 +90,7 @@ async fn talk_opens_a_private_thread_with_the_member_and_the_role_only() {
     .await;
     assert!(button_ids(r.message_body()).contains(&talk));
 
-    let clicked = run(&si, si.component_click(&talk, 1, member(70))).await;
+    let clicked = deferred(&si, si.component_click(&talk, 1, member(70))).await;
     assert_safe(clicked.message_body());
     let threads = format!("/channels/{SUPPORT_CHANNEL}/threads");
     let created = si
@@ -119,7 +136,8 @@ async fn talk_opens_a_private_thread_with_the_member_and_the_role_only() {
     assert!(told.contains(&format!("<#{thread}>")), "{told}");
 
     // A second press within the period: refused kindly, pointing to the open thread.
-    let again = run(&si, si.slash_command("talk", json!([]), member(70))).await;
+    let again = deferred(&si, si.component_click(&talk, 1, member(70))).await;
+    assert_safe(again.message_body());
     let text = again.content().unwrap();
     assert!(
         text.contains("already have") && text.contains(&format!("<#{thread}>")),
@@ -133,7 +151,12 @@ async fn talk_opens_a_private_thread_with_the_member_and_the_role_only() {
         .count();
     assert_eq!(created, 1, "no second thread");
     // Another member may.
-    let other = run(&si, si.slash_command("talk", json!([]), member(72))).await;
+    let other = deferred(&si, si.slash_command("talk", json!([]), member(72))).await;
+    assert_eq!(
+        other.body["flags"].as_u64().unwrap_or(0) & (1 << 6),
+        1 << 6,
+        "private"
+    );
     assert!(other.content().unwrap().contains("opened a private thread"));
     bot.stop().await;
 
@@ -169,7 +192,7 @@ async fn without_supporters_there_is_no_button_and_talk_says_how_to_reach_modera
         "{:?}",
         r.message_body()
     );
-    let r = run(&si, si.slash_command("talk", json!([]), member(73))).await;
+    let r = deferred(&si, si.slash_command("talk", json!([]), member(73))).await;
     assert_safe(r.message_body());
     assert!(
         r.content().unwrap().contains("moderators"),
@@ -185,19 +208,40 @@ async fn without_supporters_there_is_no_button_and_talk_says_how_to_reach_modera
     );
     // A failure to open (the bot lacks permissions) is said plainly and does not count.
     supporters(&si).await;
-    si.fail_next(
-        "POST",
-        &format!("/api/v10/channels/{SUPPORT_CHANNEL}/threads"),
-        403,
-        1,
-    );
-    let r = run(&si, si.slash_command("talk", json!([]), member(74))).await;
+    let threads = format!("/api/v10/channels/{SUPPORT_CHANNEL}/threads");
+    si.fail_next("POST", &threads, 403, 1);
+    let r = deferred(&si, si.slash_command("talk", json!([]), member(74))).await;
     assert!(
         r.content().unwrap().contains("couldn't open"),
         "{:?}",
         r.content()
     );
-    let r = run(&si, si.slash_command("talk", json!([]), member(74))).await;
+    // Made but not finished (the member could not be added): the thread is removed again.
+    si.fail_next("PUT", "/api/v10/channels/", 403, 1);
+    let r = deferred(&si, si.slash_command("talk", json!([]), member(74))).await;
+    assert!(
+        r.content().unwrap().contains("couldn't open"),
+        "{:?}",
+        r.content()
+    );
+    let removed = si
+        .wait_for(
+            |r| r.method == "DELETE" && r.route().starts_with("/channels/"),
+            T,
+        )
+        .await
+        .expect("the half-made thread is removed");
+    let put = si
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT" && r.route().contains("/thread-members/"))
+        .unwrap();
+    assert_eq!(
+        removed.route(),
+        format!("/channels/{}", thread_member(&put).0),
+        "the same thread"
+    );
+    let r = deferred(&si, si.slash_command("talk", json!([]), member(74))).await;
     assert!(
         r.content().unwrap().contains("opened a private thread"),
         "{:?}",

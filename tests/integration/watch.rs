@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::discord::{ALERT_CHANNEL, T, assert_safe, member, run, set, started};
+use super::discord::{
+    ALERT_CHANNEL, Bot, T, assert_safe, member, run, set, shipped_engine, started,
+};
+
 use super::standin::{CHANNEL_ID, StandIn, dm_channel_id, opt};
 
 const UNWATCHED: u64 = 1_100_000_000_000_000_021;
@@ -113,7 +116,39 @@ async fn crisis_watch_answers_danger_privately_and_nothing_else() {
         dm.body
     );
 
-    // An opted-out member: no reply.
+    // Nothing public, and one alert per member who got a reply (80, 83): none for the others.
+    assert!(!si.requests().iter().any(|r| r.is("POST", &public)));
+    let alerts = format!("/channels/{ALERT_CHANNEL}/messages");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        si.requests()
+            .iter()
+            .filter(|r| r.is("POST", &alerts))
+            .count(),
+        2
+    );
+    bot.stop().await;
+
+    // No message text anywhere in the store, though logging was on.
+    for file in ["lantern.db", "lantern.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(file)) {
+            let found = bytes.windows(13).any(|w| w == b"amber-kestrel");
+            assert!(!found, "message text stored in {file}");
+            let found = bytes.windows(12).any(|w| w == b"sleep foreve");
+            assert!(!found, "message text stored in {file}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crisis_watch_respects_opt_outs_and_falls_back_to_a_short_public_reply() {
+    let (si, bot, _dir) = started().await;
+    set(&si, "alert_channel", &format!("<#{ALERT_CHANNEL}>")).await;
+    set(&si, "watch_channels", &format!("<#{CHANNEL_ID}>")).await;
+    let public = format!("/channels/{CHANNEL_ID}/messages");
+    let alerts = format!("/channels/{ALERT_CHANNEL}/messages");
+
+    // Opted out: a crisis gets nothing at all, not even an alert.
     let r = run(
         &si,
         si.slash_command("lantern-optout", json!([]), member(84)),
@@ -130,30 +165,69 @@ async fn crisis_watch_answers_danger_privately_and_nothing_else() {
         si.message("i want to end my life tonight", member(84), false),
     )
     .await;
-    // Opted back in: replies again.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(!anything_for(&si, 84), "opted out");
+    assert!(!si.requests().iter().any(|r| r.is("POST", &public)));
+    assert!(!si.requests().iter().any(|r| r.is("POST", &alerts)));
+
+    // Still opted out, a medical emergency: the emergency reply privately, and an alert.
+    si.dispatch(
+        "MESSAGE_CREATE",
+        si.message(
+            "my brother took the whole bottle of pills and now he won't wake up",
+            member(84),
+            false,
+        ),
+    )
+    .await;
+    let dm = si
+        .wait_for(|r| r.is("POST", &dm_route(84)), T)
+        .await
+        .expect("the emergency number, privately");
+    assert!(dm.content().unwrap().contains("911"), "{:?}", dm.content());
+    si.wait_for(|r| r.is("POST", &alerts), T)
+        .await
+        .expect("moderators told of the emergency");
+    assert!(
+        !si.requests().iter().any(|r| r.is("POST", &public)),
+        "never public"
+    );
+
+    // The same member opts back in: crisis watch replies again.
     let r = run(
         &si,
         si.slash_command(
             "lantern-optout",
             json!([opt::boolean("undo", true)]),
-            member(85),
+            member(84),
         ),
     )
     .await;
     assert!(r.content().unwrap().contains("again"));
+    let before = si
+        .requests()
+        .iter()
+        .filter(|r| r.is("POST", &dm_route(84)))
+        .count();
     si.dispatch(
         "MESSAGE_CREATE",
-        si.message("i want to end my life tonight", member(85), false),
+        si.message("i want to kill myself", member(84), false),
     )
     .await;
-    si.wait_for(|r| r.is("POST", &dm_route(85)), T)
-        .await
-        .expect("a member who did not stay opted out gets the reply");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!anything_for(&si, 84), "opted out");
+    si.wait_for_n(|r| r.is("POST", &dm_route(84)), before + 1, T)
+        .await;
+    assert_eq!(
+        si.requests()
+            .iter()
+            .filter(|r| r.is("POST", &dm_route(84)))
+            .count(),
+        before + 1,
+        "replies again once opted back in"
+    );
 
-    // Direct messages closed: a short reply in the channel, replying to the message, no ping.
-    si.fail_next("POST", "/api/v10/users/@me/channels", 403, 1);
+    // Direct messages closed (Discord refuses the message with 403): a short reply in the
+    // channel, replying to the message, pinging nobody.
+    si.fail_next("POST", &format!("/api/v10{}", dm_route(86)), 403, 1);
     si.dispatch(
         "MESSAGE_CREATE",
         si.message("i can't do this anymore, i want to die", member(86), false),
@@ -176,14 +250,30 @@ async fn crisis_watch_answers_danger_privately_and_nothing_else() {
     );
     assert!(text.lines().count() < 12, "short in public: {text}");
     bot.stop().await;
+}
 
-    // No message text anywhere in the store, though logging was on.
-    for file in ["lantern.db", "lantern.db-wal"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(file)) {
-            let found = bytes.windows(13).any(|w| w == b"amber-kestrel");
-            assert!(!found, "message text stored in {file}");
-            let found = bytes.windows(11).any(|w| w == b"end my life");
-            assert!(!found, "message text stored in {file}");
-        }
-    }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_owners_crisis_watch_nothing_is_read_and_moderators_are_told() {
+    let si = StandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("lantern.db");
+    let bot = Bot::start_with(&si, &db, shipped_engine(), |d| d.crisis_watch = false).await;
+    let r = set(&si, "watch_channels", &format!("<#{CHANNEL_ID}>")).await;
+    assert!(
+        r.content()
+            .unwrap()
+            .contains("has not turned crisis watch on"),
+        "{:?}",
+        r.content()
+    );
+    si.dispatch(
+        "MESSAGE_CREATE",
+        si.message("i want to kill myself tonight", member(90), false),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(!anything_for(&si, 90));
+    let public = format!("/channels/{CHANNEL_ID}/messages");
+    assert!(!si.requests().iter().any(|r| r.is("POST", &public)));
+    bot.stop().await;
 }

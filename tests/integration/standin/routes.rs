@@ -313,6 +313,10 @@ pub(super) fn route(
             None => discord_error(404, 10003, "Unknown Channel"),
         },
         ("PUT", ["channels", _t, "thread-members", _u]) => no_content(),
+        ("DELETE", ["channels", c]) => match parse_id(c) {
+            Some(cid) => json_response(200, guild_channel_json(cid, GUILD_ID)),
+            None => discord_error(404, 10003, "Unknown Channel"),
+        },
         (_, ["channels", _c, "messages", m]) => {
             match parse_id(m).filter(|m| st.messages.contains_key(m)) {
                 Some(mid) => match method {
