@@ -354,7 +354,24 @@ pub async fn respond_to_component(
     reply: &Reply,
     buttons: Option<Buttons>,
 ) -> Result<(), SendError> {
+    answer_component(http, courier, interaction, reply, buttons, false).await
+}
+
+/// A private answer to a click: the interaction response, or (`deferred`) follow-ups only.
+async fn answer_component(
+    http: &serenity::Http,
+    courier: &Courier,
+    interaction: &serenity::ComponentInteraction,
+    reply: &Reply,
+    buttons: Option<Buttons>,
+    deferred: bool,
+) -> Result<(), SendError> {
     let i = interaction;
+    let urgency = if deferred {
+        Urgency::Crisis
+    } else {
+        Urgency::Normal
+    };
     answer_interaction(
         http,
         courier,
@@ -362,12 +379,12 @@ pub async fn respond_to_component(
             id: i.id,
             token: &i.token,
             application_id: i.application_id,
-            answered: false,
+            answered: deferred,
         },
         &render::contents(reply),
         true,
         buttons,
-        Urgency::Normal,
+        urgency,
     )
     .await
 }
@@ -390,29 +407,15 @@ pub async fn defer_component(
     Ok(())
 }
 
-/// The answer to a click acknowledged with [`defer_component`]: private follow-ups.
+/// The answer to a click acknowledged with [`defer_component`]: private follow-ups, tried as
+/// hard as a crisis reply (a member asking for a person).
 pub async fn follow_up_component(
     http: &serenity::Http,
     courier: &Courier,
     interaction: &serenity::ComponentInteraction,
     reply: &Reply,
 ) -> Result<(), SendError> {
-    let i = interaction;
-    answer_interaction(
-        http,
-        courier,
-        Interaction {
-            id: i.id,
-            token: &i.token,
-            application_id: i.application_id,
-            answered: true,
-        },
-        &render::contents(reply),
-        true,
-        None,
-        Urgency::Crisis,
-    )
-    .await
+    answer_component(http, courier, interaction, reply, None, true).await
 }
 
 /// Answers an application command outside poise's context (an unknown command) ephemerally.

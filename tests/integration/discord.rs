@@ -123,6 +123,17 @@ pub(super) async fn ask(si: &StandIn, question: &str, who: Member) -> Recorded {
     .await
 }
 
+/// Every custom id of a message's buttons.
+pub(super) fn button_ids(body: &Value) -> Vec<String> {
+    body["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Every message must end with the disclaimer and allow no mentions at all.
 pub(super) fn assert_safe(body: &Value) {
     let content = body["content"].as_str().expect("content");

@@ -10,22 +10,11 @@ use serde_json::{Value, json};
 use lantern::store::Store;
 use lantern::store::sqlite::SqliteStore;
 
-use super::discord::{DISCLAIMER, T, assert_safe, member, run, set, started};
+use super::discord::{DISCLAIMER, T, assert_safe, button_ids, member, run, set, started};
 use super::standin::{APP_ID, GUILD_ID, Recorded, StandIn, opt};
 
 const SUPPORTERS: u64 = 1_100_000_000_000_000_555;
 const SUPPORT_CHANNEL: u64 = 1_100_000_000_000_000_777;
-
-/// Every custom id of a message's buttons.
-fn button_ids(body: &Value) -> Vec<String> {
-    body["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
-        .collect()
-}
 
 /// The thread and the user of a `PUT /channels/{thread}/thread-members/{user}`.
 fn thread_member(put: &Recorded) -> (u64, u64) {

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::discord::{
-    ALERT_CHANNEL, Bot, T, assert_safe, member, run, set, shipped_engine, started,
+    ALERT_CHANNEL, Bot, T, assert_safe, button_ids, member, run, set, shipped_engine, started,
 };
 
 use super::standin::{CHANNEL_ID, StandIn, dm_channel_id, opt};
@@ -26,16 +26,6 @@ fn anything_for(si: &StandIn, user: u64) -> bool {
             || (r.is("POST", "/users/@me/channels")
                 && r.body["recipient_id"] == json!(user.to_string()))
     })
-}
-
-fn buttons(body: &Value) -> Vec<String> {
-    body["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,7 +99,7 @@ async fn crisis_watch_answers_danger_privately_and_nothing_else() {
         .await
         .expect("a private reply");
     assert!(
-        buttons(&dm.body)
+        button_ids(&dm.body)
             .iter()
             .any(|b| b.starts_with("lantern:ground:")),
         "{:?}",
