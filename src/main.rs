@@ -14,6 +14,15 @@ fn main() -> ExitCode {
     let cli = lantern::cli::Cli::parse();
     match lantern::cli::run(cli) {
         Ok(code) => code,
+        // The reader went away (`lantern screen ... | head`): nothing left to say.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("lantern: {e:#}");
             ExitCode::from(2)

@@ -45,6 +45,9 @@ fn screen_labels() {
             "concern",
         ),
         ("my uncle died by suicide years ago", "topic"),
+        // A past happier time does not make the danger past.
+        ("i used to be happy but now i want to die", "crisis"),
+        ("honestly just ready to rest for good now", "crisis"),
         ("my friend says she wants to die", "someone_else"),
         ("is suicide more common with PTSD and opioid use?", "topic"),
         ("no quiero seguir viviendo", "crisis (es)"),
