@@ -48,6 +48,18 @@ fn screen_labels() {
         // A past happier time does not make the danger past.
         ("i used to be happy but now i want to die", "crisis"),
         ("honestly just ready to rest for good now", "crisis"),
+        (
+            "still miss my brother who we lost to an od back in 2016",
+            "topic",
+        ),
+        (
+            "kill -9 is not killing the process on my linux box",
+            "ordinary",
+        ),
+        (
+            "sorted out who gets my plants and my switch. feeling oddly peaceful",
+            "concern",
+        ),
         ("my friend says she wants to die", "someone_else"),
         ("is suicide more common with PTSD and opioid use?", "topic"),
         ("no quiero seguir viviendo", "crisis (es)"),

@@ -96,6 +96,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind10.toml", 0.88, 19),
         ("eval/safety-blind11.toml", 0.93, 9),
         ("eval/safety-blind12.toml", 0.96, 7),
+        ("eval/safety-blind13.toml", 0.92, 9),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
