@@ -51,6 +51,18 @@ fn consumer_medication_questions_get_the_medical_advice_reply() {
     );
 }
 
+#[test]
+fn a_blind_set_of_consumer_medication_questions_keeps_its_floor() {
+    // Written without seeing the rules (eval/medication-blind2.toml); first look 0.957.
+    let path = root().join("eval/medication-blind2.toml");
+    let cases = cases::load(&path).expect("eval/medication-blind2.toml loads");
+    let e = engine();
+    let report = cases::run(e, &cases, &e.default_context());
+    let text = report.to_text();
+    assert!(report.medical_recall() >= 0.95, "{text}");
+    assert!(report.false_alarms() <= 10, "{text}");
+}
+
 /// One message per reply kind the screen can lead to, and what its reply must show.
 const TIERS: &[(&str, Option<Level>, &str)] = &[
     (
