@@ -49,6 +49,18 @@ fn screen_labels() {
         ("i used to be happy but now i want to die", "crisis"),
         ("honestly just ready to rest for good now", "crisis"),
         (
+            "my best friend talks about suicide all the time, what do i say to her",
+            "someone_else",
+        ),
+        (
+            "found a razor blade and bloody tissues in my teens room",
+            "someone_else",
+        ),
+        (
+            "my therapist talked about suicide prevention today",
+            "topic",
+        ),
+        (
             "still miss my brother who we lost to an od back in 2016",
             "topic",
         ),
