@@ -48,6 +48,11 @@ fn screen_labels() {
         // A past happier time does not make the danger past.
         ("i used to be happy but now i want to die", "crisis"),
         ("honestly just ready to rest for good now", "crisis"),
+        ("typing my note in the notes app between meetings", "crisis"),
+        (
+            "my mate went limp after his hit and is making a rattling sound",
+            "emergency",
+        ),
         (
             "my best friend talks about suicide all the time, what do i say to her",
             "someone_else",
