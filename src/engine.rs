@@ -309,12 +309,17 @@ impl Engine {
         self.safety.screen(text)
     }
 
-    /// Crisis watch's reply to a danger read in a watched channel (see [`crisis::watch_reply`]).
-    pub fn watch_reply(&self, crisis: &Crisis, region: &str, watched: crisis::Watched) -> Reply {
-        let language = crisis
+    /// The crisis texts in the danger's language, when it was not English.
+    fn language_reply(&self, crisis: &Crisis) -> Option<&crate::safety::LanguageReply> {
+        crisis
             .language
             .as_deref()
-            .and_then(|l| self.safety.language(l));
+            .and_then(|l| self.safety.language(l))
+    }
+
+    /// Crisis watch's reply to a danger read in a watched channel (see [`crisis::watch_reply`]).
+    pub fn watch_reply(&self, crisis: &Crisis, region: &str, watched: crisis::Watched) -> Reply {
+        let language = self.language_reply(crisis);
         let disclaimer = self.disclaimer(region);
         crisis::watch_reply(
             &self.resources,
@@ -347,10 +352,7 @@ impl Engine {
         let disclaimer = self.disclaimer(&ctx.region);
         match screened {
             Screened::Crisis(crisis) => {
-                let language = crisis
-                    .language
-                    .as_deref()
-                    .and_then(|l| self.safety.language(l));
+                let language = self.language_reply(&crisis);
                 crisis::reply(&self.resources, &ctx.region, &crisis, language, disclaimer)
             }
             Screened::Empty => self.help(&ctx.region),

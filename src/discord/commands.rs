@@ -142,26 +142,40 @@ pub fn handle_question(
     }
 }
 
-/// The buttons under a question's reply: an answer's own; "Talk to someone here" under every
-/// question reply where the server has supporters; a grounding exercise under a concern or
-/// crisis reply to a message about feeling unreal or panic.
+/// The buttons under a question's reply: an answer's own, and the support buttons under every
+/// reply to a question (not a cooldown or a pause).
 pub fn buttons_for(
     engine: &Engine,
     settings: &ServerSettings,
     asked: &Asked,
     handled: &Handled,
 ) -> Option<send::Buttons> {
-    let mut buttons = send::Buttons {
-        answer: handled.buttons,
-        ..send::Buttons::default()
+    let mut buttons = if handled.outcome.is_some() && !handled.silent {
+        support_buttons(engine, settings, asked, handled.crisis)
+    } else {
+        send::Buttons::default()
     };
-    if handled.outcome.is_some() && !handled.silent {
-        buttons.talk = super::talk::offered(settings).and(asked.guild);
-    }
-    if matches!(handled.crisis, Some(Level::Crisis | Level::Concern)) {
-        buttons.ground = engine.grounding.offer(&asked.text);
-    }
+    buttons.answer = handled.buttons;
     buttons.some()
+}
+
+/// The support buttons for a reply to `asked` (to a danger of `level`, if any): "Talk to
+/// someone here" where the server has supporters; a grounding exercise under a concern or crisis
+/// reply to a message about feeling unreal or panic.
+pub fn support_buttons(
+    engine: &Engine,
+    settings: &ServerSettings,
+    asked: &Asked,
+    level: Option<Level>,
+) -> send::Buttons {
+    let grounding = matches!(level, Some(Level::Crisis | Level::Concern));
+    send::Buttons {
+        talk: super::talk::offered(settings).and(asked.guild),
+        ground: grounding
+            .then(|| engine.grounding.offer(&asked.text))
+            .flatten(),
+        ..send::Buttons::default()
+    }
 }
 
 /// Counts a question in the server's figures (written in the background, after the reply);

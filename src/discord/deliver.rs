@@ -163,6 +163,23 @@ impl Courier {
         .await
     }
 
+    /// POSTs `body` to a route that creates something (a thread, a direct-message channel) and
+    /// returns the new object's id, retrying like [`Courier::send`].
+    pub async fn create(
+        &self,
+        http: &serenity::Http,
+        route: Route<'_>,
+        body: &impl serde::Serialize,
+        urgency: Urgency,
+    ) -> Result<u64, SendError> {
+        let created = self.send(http, route, body, urgency).await?;
+        serde_json::from_slice::<serde_json::Value>(&created)
+            .ok()
+            .and_then(|v| v["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
+            .filter(|&id| id != 0)
+            .ok_or_else(|| SendError::Build("Discord's answer has no id".to_string()))
+    }
+
     /// PUTs to `route` with no body (adding a member to a thread), retrying like [`Courier::send`].
     pub async fn put(
         &self,

@@ -93,7 +93,8 @@ pub async fn open(http: &serenity::Http, data: &Data, guild: u64, user: u64) -> 
             "You already have {where_} with this server's supporters from a little while ago; they'll see whatever you write there. You can open a new one later. If you're in danger right now, the lines in `/resources` are there at any hour."
         ));
     }
-    match handoff(http, data, (guild, channel, role), user).await {
+    let note = handoff_messages(&engine, &region, role, user);
+    match handoff(http, data, (channel, user), note).await {
         Ok(thread) => {
             lock(&data.limits).talk_opened(guild, user, thread);
             let entry = AuditEntry {
@@ -120,12 +121,13 @@ pub async fn open(http: &serenity::Http, data: &Data, guild: u64, user: u64) -> 
     }
 }
 
-/// Creates the private thread, adds the member and posts the note; returns the thread's id.
+/// Creates the private thread in `channel`, adds `user` and posts the note; returns the
+/// thread's id.
 async fn handoff(
     http: &serenity::Http,
     data: &Data,
-    (guild, channel, role): (u64, u64, u64),
-    user: u64,
+    (channel, user): (u64, u64),
+    note: Vec<(String, serenity::CreateAllowedMentions)>,
 ) -> Result<u64, SendError> {
     let courier = &data.courier;
     let body = serde_json::json!({
@@ -137,12 +139,7 @@ async fn handoff(
     let route = Route::ChannelThreads {
         channel_id: serenity::ChannelId::new(channel),
     };
-    let created = courier.send(http, route, &body, Urgency::Crisis).await?;
-    let thread = serde_json::from_slice::<serde_json::Value>(&created)
-        .ok()
-        .and_then(|v| v["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
-        .filter(|&id| id != 0)
-        .ok_or_else(|| SendError::Build("the new thread has no id".to_string()))?;
+    let thread = courier.create(http, route, &body, Urgency::Crisis).await?;
     let thread_id = serenity::ChannelId::new(thread);
     let finished = async {
         let route = Route::ChannelThreadMember {
@@ -150,8 +147,7 @@ async fn handoff(
             user_id: serenity::UserId::new(user),
         };
         courier.put(http, route, Urgency::Crisis).await?;
-        let (engine, region) = data.engine_and_region(Some(guild)).await;
-        for (content, mentions) in handoff_messages(&engine, &region, role, user) {
+        for (content, mentions) in note {
             let m = serenity::CreateMessage::new()
                 .content(content)
                 .allowed_mentions(mentions);

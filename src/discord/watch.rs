@@ -106,13 +106,7 @@ async fn reply(
 ) -> bool {
     let engine = data.engine();
     let region = data.context(&engine, settings).region;
-    let mut buttons = Buttons {
-        talk: super::talk::offered(settings).and(asked.guild),
-        ..Buttons::default()
-    };
-    if matches!(crisis.level, Level::Crisis | Level::Concern) {
-        buttons.ground = engine.grounding.offer(&asked.text);
-    }
+    let buttons = commands::support_buttons(&engine, settings, asked, Some(crisis.level));
     let private = engine.watch_reply(
         crisis,
         &region,
@@ -156,15 +150,10 @@ async fn direct_message(
     buttons: Buttons,
 ) -> Result<(), SendError> {
     let body = serde_json::json!({ "recipient_id": user.to_string() });
-    let opened = data
+    let channel = data
         .courier
-        .send(http, Route::UserMeDmChannels, &body, Urgency::Crisis)
+        .create(http, Route::UserMeDmChannels, &body, Urgency::Crisis)
         .await?;
-    let channel = serde_json::from_slice::<serde_json::Value>(&opened)
-        .ok()
-        .and_then(|v| v["id"].as_str().and_then(|id| id.parse::<u64>().ok()))
-        .filter(|&id| id != 0)
-        .ok_or_else(|| SendError::Build("the direct message channel has no id".to_string()))?;
     send::post_with_buttons(
         http,
         &data.courier,
