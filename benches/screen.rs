@@ -84,6 +84,30 @@ fn long_calm(b: Bencher, chars: usize) {
     b.bench(|| black_box(rules.screen(black_box(&message))));
 }
 
+/// The shipped library's articles run together and cut at 100,000 characters: long prose with
+/// thousands of different words, the opposite of a repeated vent.
+#[divan::bench]
+fn long_library(b: Bencher) {
+    let rules = &*RULES;
+    let mut message = String::new();
+    let mut paths: Vec<_> = std::fs::read_dir("data/corpus")
+        .expect("the shipped library")
+        .map(|e| e.expect("a library file").path())
+        .collect();
+    paths.sort();
+    while message.len() < 100_000 {
+        for p in &paths {
+            message.push_str(&std::fs::read_to_string(p).expect("a library article"));
+        }
+    }
+    let mut end = 100_000;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message.truncate(end);
+    b.bench(|| black_box(rules.screen(black_box(&message))));
+}
+
 /// Hostile messages of 100,000 characters, built to find work that grows faster than the
 /// message: quotes that open and never close, thousands of quoted words, thousands of different
 /// censored words.

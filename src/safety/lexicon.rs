@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use aho_corasick::AhoCorasick;
+
 use super::normalize::{JOINED, NUMBER, Normalized, Normalizer, WILDCARD};
 
 /// Most words a `*` skips.
@@ -71,8 +73,8 @@ impl Hasher for FxHasher {
 const MAX_CENSORED_RUNS: usize = 3;
 
 /// The forms a message's censored words may read: a base, and so many per word of the message.
-const WILDCARD_BUDGET_BASE: usize = 20_000;
-const WILDCARD_BUDGET_PER_WORD: usize = 8;
+const WILDCARD_BUDGET_BASE: usize = 4_000;
+const WILDCARD_BUDGET_PER_WORD: usize = 2;
 
 /// A hash map with [`FxHasher`].
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
@@ -160,6 +162,9 @@ pub struct Lexicon {
     /// Phrases with their spaces removed ("killmyself"), for words spelled out letter by letter
     /// and joined, where the spaces between words are lost too.
     squashed: Vec<(Box<str>, ClassId)>,
+    /// One automaton over `squashed`, built by [`Lexicon::finish`]: a joined word is read once,
+    /// however long it is and however many phrases there are.
+    squashed_search: Option<AhoCorasick>,
 }
 
 /// Shortest squashed phrase looked for inside a spelled-out word.
@@ -333,6 +338,7 @@ impl Lexicon {
 
     /// Builds the typo-tolerance table; call once all phrases are added.
     pub fn finish(&mut self) {
+        self.squashed_search = AhoCorasick::new(self.squashed.iter().map(|(sq, _)| &**sq)).ok();
         self.by_length.clear();
         let mut forms: Vec<&Box<str>> = self.forms.keys().collect();
         forms.sort();
@@ -427,6 +433,7 @@ impl Lexicon {
         }
         let shortest = letters + runs.len();
         let longest = letters + runs.iter().map(|r| r + 2).sum::<usize>();
+        let last = p[p.len() - 1];
         let mut out = Vec::new();
         for bucket in self
             .by_length
@@ -450,6 +457,10 @@ impl Lexicon {
                     return out;
                 };
                 *budget = left;
+                // The last letter, when the pattern ends with one, rules most forms out at once.
+                if last != b'?' && f.as_bytes().last() != Some(&last) {
+                    continue;
+                }
                 if censored_matches(p, f.as_bytes()) {
                     out.extend(self.forms[f].iter().copied());
                     if out.len() >= 4 {
@@ -503,14 +514,17 @@ impl Lexicon {
             if t.flags & JOINED == 0 {
                 continue;
             }
-            let form = n.form(t);
-            for (sq, class) in &self.squashed {
+            let Some(search) = &self.squashed_search else {
+                break;
+            };
+            let from_here = marks.len();
+            for found in search.find_overlapping_iter(n.form(t)) {
                 let m = Mark {
-                    class: *class,
+                    class: self.squashed[found.pattern().as_usize()].1,
                     start: i,
                     end: i + 1,
                 };
-                if form.contains(&**sq) && !marks.contains(&m) {
+                if !marks[from_here..].contains(&m) {
                     marks.push(m);
                 }
             }

@@ -170,6 +170,8 @@ struct Builder<'n> {
     quoted_at: usize,
     /// First token of the current line.
     line_start: usize,
+    /// Reused by [`Builder::word_tokens`].
+    scratch: [String; 3],
 }
 
 impl Normalizer {
@@ -192,6 +194,7 @@ impl Normalizer {
             quoted: quoted_spans(text),
             quoted_at: 0,
             line_start: 0,
+            scratch: Default::default(),
         };
         let bytes = text.as_bytes();
         let mut i = 0;
@@ -383,8 +386,9 @@ impl Builder<'_> {
         if b.iter().all(u8::is_ascii_lowercase)
             && !b.windows(3).any(|t| t[0] == t[1] && t[1] == t[2])
         {
-            match self.n.expansion(w) {
-                Some(expansion) => self.push_expansion(expansion.clone(), at),
+            let n = self.n;
+            match n.expansion(w) {
+                Some(expansion) => self.push_expansion(expansion, at),
                 None => self.push_token(w, None, at, 0),
             }
             return;
@@ -417,34 +421,34 @@ impl Builder<'_> {
             self.push_word(letters_after, at, 0);
             return;
         }
-        let has_letter = w.chars().any(char::is_alphabetic);
-        let decoded: String = if has_letter {
-            w.chars().map(leet).collect()
+        // Scratch strings reused from word to word: a message of thousands of disguised words
+        // allocates nothing per word.
+        let [mut decoded, mut form, mut one] = std::mem::take(&mut self.scratch);
+        decoded.clear();
+        if w.chars().any(char::is_alphabetic) {
+            decoded.extend(w.chars().map(leet));
         } else {
-            w.chars()
-                .filter(|c| c.is_alphanumeric() || *c == '?')
-                .collect()
-        };
+            decoded.extend(w.chars().filter(|c| c.is_alphanumeric() || *c == '?'));
+        }
         let flags = if decoded.contains('?') { WILDCARD } else { 0 };
-        let (form, one) = collapse(&decoded);
+        collapse(&decoded, &mut form, &mut one);
         let alt = if one != form {
-            Some(one)
+            Some(one.as_str())
         } else if decoded != w && w.chars().all(char::is_alphanumeric) {
-            Some(w.to_string())
+            Some(w)
         } else {
             None
         };
-        if alt.is_none()
-            && let Some(expansion) = self.n.expansion(form.as_str())
-        {
-            self.push_expansion(expansion.clone(), at);
-            return;
+        let n = self.n;
+        match alt.is_none().then(|| n.expansion(&form)).flatten() {
+            Some(expansion) => self.push_expansion(expansion, at),
+            None => self.push_token(&form, alt, at, flags),
         }
-        self.push_token(&form, alt.as_deref(), at, flags);
+        self.scratch = [decoded, form, one];
     }
 
-    fn push_expansion(&mut self, expansion: Vec<String>, at: usize) {
-        for e in &expansion {
+    fn push_expansion(&mut self, expansion: &[String], at: usize) {
+        for e in expansion {
             let number = e.bytes().all(|b| b.is_ascii_digit());
             self.push_word(e, at, if number { NUMBER } else { 0 });
         }
@@ -599,23 +603,19 @@ fn split_contraction(w: &str) -> Option<(&str, &'static str)> {
     })
 }
 
-/// Runs of three or more of one letter collapsed to two ("sleeeep" → "sleep"), and to one
-/// ("dieeee" → "die").
-fn collapse(w: &str) -> (String, String) {
-    let mut two = String::with_capacity(w.len());
-    let mut one = String::with_capacity(w.len());
-    let chars: Vec<char> = w.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let mut j = i;
-        while j < chars.len() && chars[j] == c {
-            j += 1;
+/// Runs of three or more of one letter collapsed to two ("sleeeep" → "sleep") in `two`, and to
+/// one ("dieeee" → "die") in `one`; both cleared first.
+fn collapse(w: &str, two: &mut String, one: &mut String) {
+    two.clear();
+    one.clear();
+    let mut chars = w.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut run = 1;
+        while chars.next_if_eq(&c).is_some() {
+            run += 1;
         }
-        let run = j - i;
         if run >= 3 && c.is_alphabetic() {
-            two.push(c);
-            two.push(c);
+            two.extend([c, c]);
             one.push(c);
         } else {
             for _ in 0..run {
@@ -623,12 +623,7 @@ fn collapse(w: &str) -> (String, String) {
                 one.push(c);
             }
         }
-        i = j;
     }
-    if one.len() == two.len() {
-        one = two.clone();
-    }
-    (two, one)
 }
 
 /// Byte ranges of quoted spans: "..." and '...' (an apostrophe inside a word does not open one).
@@ -639,55 +634,60 @@ pub fn quoted_spans(s: &str) -> Vec<Range<usize>> {
     if !has_quote {
         return spans;
     }
-    let chars: Vec<(usize, char)> = s
-        .char_indices()
-        .map(|(i, c)| {
-            if c.is_ascii() {
-                (i, c)
-            } else {
-                (i, fold_quote(c).filter(|q| *q != ' ').unwrap_or(c))
-            }
-        })
-        .collect();
+    // Only the quotes matter: each with where it is, whether a letter or digit comes right
+    // before it and right after it.
+    struct Quote {
+        at: usize,
+        double: bool,
+        after_word: bool,
+        before_word: bool,
+    }
+    let mut quotes: Vec<Quote> = Vec::new();
+    let (mut prev_word, mut prev_quote) = (false, false);
+    for (i, c) in s.char_indices() {
+        let word = c.is_alphanumeric();
+        if prev_quote && let Some(q) = quotes.last_mut() {
+            q.before_word = word;
+        }
+        let folded = if c.is_ascii() { Some(c) } else { fold_quote(c) };
+        prev_quote = matches!(folded, Some('"' | '\''));
+        if prev_quote {
+            quotes.push(Quote {
+                at: i,
+                double: folded == Some('"'),
+                after_word: prev_word,
+                before_word: false,
+            });
+        }
+        prev_word = word;
+    }
     // Where each quote closes, found from the right in one pass, so a message full of quotes
     // that never close stays linear: a `"` closes at the next `"`, a `'` at the next `'` not
     // followed by a letter or digit.
-    let mut next_close: Vec<Option<usize>> = vec![None; chars.len()];
+    let mut next_close: Vec<Option<usize>> = vec![None; quotes.len()];
     let (mut double, mut single) = (None, None);
-    for j in (0..chars.len()).rev() {
-        next_close[j] = match chars[j].1 {
-            '"' => double,
-            '\'' => single,
-            _ => None,
-        };
-        match chars[j].1 {
-            '"' => double = Some(j),
-            '\'' if chars.get(j + 1).is_none_or(|n| !n.1.is_alphanumeric()) => single = Some(j),
-            _ => {}
+    for j in (0..quotes.len()).rev() {
+        let q = &quotes[j];
+        next_close[j] = if q.double { double } else { single };
+        if q.double {
+            double = Some(j);
+        } else if !q.before_word {
+            single = Some(j);
         }
     }
     let mut i = 0;
-    while i < chars.len() {
-        let at = chars[i].0;
-        if opens_quote(&chars, i)
+    while i < quotes.len() {
+        let q = &quotes[i];
+        if (q.double || !q.after_word)
             && let Some(j) = next_close[i]
         {
-            spans.push(at..chars[j].0 + 1);
+            spans.push(q.at..quotes[j].at + 1);
             i = j + 1;
             continue;
         }
         i += 1;
     }
     spans
-}
-
-/// Whether the character at `i` opens a quotation: a `"`, or a `'` not inside a word.
-fn opens_quote(chars: &[(usize, char)], i: usize) -> bool {
-    match chars[i].1 {
-        '"' => true,
-        '\'' => i == 0 || !chars[i - 1].1.is_alphanumeric(),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -772,6 +772,22 @@ mod tests {
     #[test]
     fn quoted_words_are_marked() {
         let n = normalizer().normalize("what does 'kms' mean, and \"end it\"");
+        let quoted: Vec<bool> = n.tokens.iter().map(|t| t.quoted).collect();
+        assert_eq!(quoted, [false, false, true, false, false, true, true]);
+    }
+
+    fn opens_quote(chars: &[(usize, char)], i: usize) -> bool {
+        match chars[i].1 {
+            '"' => true,
+            '\'' => i == 0 || !chars[i - 1].1.is_alphanumeric(),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn curly_quotes_quote_too() {
+        let n =
+            normalizer().normalize("what does \u{2018}kms\u{2019} mean, or \u{201C}end it\u{201D}");
         let quoted: Vec<bool> = n.tokens.iter().map(|t| t.quoted).collect();
         assert_eq!(quoted, [false, false, true, false, false, true, true]);
     }
