@@ -4,7 +4,7 @@
 use super::lexicon::Mark;
 use super::model::{self, DangerModel};
 use super::normalize::Normalized;
-use super::rules::Outcome;
+use super::rules::{ClassSet, Outcome};
 use super::{Level, SafetyRules};
 
 impl SafetyRules {
@@ -30,7 +30,10 @@ impl SafetyRules {
         outcome: Option<Outcome>,
     ) -> Option<Level> {
         let model = self.model.as_ref()?;
-        if matches!(outcome, Some(Outcome::Topic | Outcome::HarmReduction)) || n.tokens.is_empty() {
+        if matches!(outcome, Some(Outcome::Topic | Outcome::HarmReduction))
+            || n.tokens.is_empty()
+            || self.quiet.applies(marks, negated)
+        {
             return None;
         }
         let r = model.read(n, &self.model_marks(marks, negated), &self.model_classes);
@@ -59,5 +62,26 @@ impl SafetyRules {
             model.read(&n, &marks, classes),
             model.contributions(&n, &marks, classes),
         ))
+    }
+}
+
+/// Messages the learned reading leaves to the rules: those with a class of `with` and none of
+/// `unless` ("anyone want to body double in vc tonight?" is an invitation, not a plan).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Quiet {
+    pub with: ClassSet,
+    pub unless: ClassSet,
+}
+
+impl Quiet {
+    pub(super) fn applies(&self, marks: &[Mark], negated: &[bool]) -> bool {
+        let live = || {
+            marks
+                .iter()
+                .zip(negated)
+                .filter(|(_, n)| !**n)
+                .map(|(m, _)| m.class)
+        };
+        live().any(|c| self.with.contains(c)) && !live().any(|c| self.unless.contains(c))
     }
 }

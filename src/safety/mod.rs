@@ -32,6 +32,7 @@ use serde::Deserialize;
 
 use crate::problem::Problem;
 use crate::text;
+use learned::Quiet;
 use lexicon::{Lexicon, Mark};
 use model::DangerModel;
 use normalize::{Normalized, Normalizer};
@@ -158,6 +159,20 @@ struct File {
     rule: Vec<toml::Spanned<RuleSpec>>,
     #[serde(default)]
     language: BTreeMap<String, LanguageSpec>,
+    #[serde(default)]
+    learned: LearnedSpec,
+}
+
+/// `[learned]`: where the learned reading keeps quiet.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LearnedSpec {
+    /// A message with one of these classes ...
+    #[serde(default)]
+    quiet_with: Vec<toml::Spanned<String>>,
+    /// ... and none of these is left to the rules alone.
+    #[serde(default)]
+    quiet_unless: Vec<toml::Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,6 +238,8 @@ pub struct SafetyRules {
     /// The class names the learned reading sees: every class, then each class negated
     /// (`not_death_wish`), so "i don't want to die" and "i want to die" are different features.
     model_classes: Vec<String>,
+    /// `[learned]`: messages the learned reading leaves to the rules.
+    quiet: Quiet,
 }
 
 impl SafetyRules {
@@ -365,6 +382,29 @@ impl SafetyRules {
                 topic_if_asked: r.topic_if_asked,
             });
         }
+        let mut class_set = |key: &str, names: &[toml::Spanned<String>]| {
+            let mut set = rules::ClassSet::default();
+            for name in names {
+                match lexicon.find_class(name.get_ref()) {
+                    Some(id) => set.insert(id),
+                    None => problems.push(Problem::at_span(
+                        file,
+                        source,
+                        1,
+                        name.span(),
+                        format!(
+                            "[learned] {key} names the class `{}`, which [classes] does not define",
+                            name.get_ref()
+                        ),
+                    )),
+                }
+            }
+            set
+        };
+        let quiet = Quiet {
+            with: class_set("quiet_with", &f.learned.quiet_with),
+            unless: class_set("quiet_unless", &f.learned.quiet_unless),
+        };
         let special = |name: &str| lexicon.find_class(name);
         let ids: Vec<_> = SPECIAL.iter().map(|n| special(n)).collect();
         for (name, id) in SPECIAL.iter().zip(&ids) {
@@ -406,6 +446,10 @@ impl SafetyRules {
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
+            audience: ["audience"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
         };
         let signals = rules::signals(&rules, &special);
         let model_classes = lexicon
@@ -423,6 +467,7 @@ impl SafetyRules {
             languages,
             model: None,
             model_classes,
+            quiet,
         })
     }
 

@@ -116,6 +116,9 @@ pub struct Special {
     /// Openings that ask what something is ("what is", "what does ... mean"): right before a
     /// danger word, with nobody named, they ask about it ("what is self-harm?").
     pub defining: Vec<ClassId>,
+    /// Openings that speak to the channel ("does anyone know", "anyone else"): the people word
+    /// inside one is the audience, not the subject, so the member is.
+    pub audience: Vec<ClassId>,
 }
 
 /// What fired.
@@ -264,14 +267,14 @@ pub struct ClassSet([u64; MAX_CLASSES / 64]);
 pub const MAX_CLASSES: usize = 512;
 
 impl ClassSet {
-    fn insert(&mut self, c: ClassId) {
+    pub fn insert(&mut self, c: ClassId) {
         let c = c as usize;
         if c < MAX_CLASSES {
             self.0[c / 64] |= 1 << (c % 64);
         }
     }
 
-    fn contains(&self, c: ClassId) -> bool {
+    pub fn contains(&self, c: ClassId) -> bool {
         let c = c as usize;
         c < MAX_CLASSES && self.0[c / 64] & (1 << (c % 64)) != 0
     }
@@ -402,6 +405,10 @@ fn who(
     let people: Vec<(&Mark, Who)> = candidates
         .iter()
         .filter_map(|&i| person(&marks[i]).map(|w| (&marks[i], w)))
+        .filter(|(m, w)| {
+            *w != Who::General
+                || !covered_by_longer(marks, m, |a| special.audience.contains(&a.class))
+        })
         .collect();
     // The danger itself: the marks in the span that are not person words.
     let core: Vec<&Mark> = candidates
@@ -510,6 +517,38 @@ fn covered_by_longer(marks: &[Mark], inner: &Mark, which: impl Fn(&Mark) -> bool
 
 /// Marks that are mentioned, not used: in a sentence that asks what words mean, slang and
 /// quoted words.
+/// Quoted words this many or more in a row, with no slang among them, are someone's words
+/// reported ("she texted me 'you won't have to deal with me much longer'"), not words asked
+/// about ('kms', "catch the bus", "im literally going to kms").
+const REPORTED_SPEECH: usize = 4;
+
+/// Each token's run of quoted tokens within its sentence (an index into the runs), and each run's
+/// length and whether slang is in it. One pass.
+fn quoted_runs(n: &Normalized, slang: &[(usize, usize)]) -> (Vec<usize>, Vec<(usize, bool)>) {
+    let mut run_of = vec![usize::MAX; n.tokens.len()];
+    let mut runs: Vec<(usize, bool)> = Vec::new();
+    for (i, t) in n.tokens.iter().enumerate() {
+        if !t.quoted {
+            continue;
+        }
+        let continues =
+            i > 0 && run_of[i - 1] != usize::MAX && n.tokens[i - 1].sentence == t.sentence;
+        if !continues {
+            runs.push((0, false));
+        }
+        run_of[i] = runs.len() - 1;
+        runs[run_of[i]].0 += 1;
+    }
+    for &(s, e) in slang {
+        for &r in run_of.get(s..e).unwrap_or(&[]) {
+            if let Some(run) = runs.get_mut(r) {
+                run.1 = true;
+            }
+        }
+    }
+    (run_of, runs)
+}
+
 fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &ClassSet) -> Vec<bool> {
     let cue_sentences: Vec<u32> = marks
         .iter()
@@ -524,12 +563,16 @@ fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &ClassS
         .filter(|m| m.class == special.slang)
         .map(|m| (m.start, m.end))
         .collect();
+    let (run_of, runs) = quoted_runs(n, &slang);
     let is_mention = |m: &Mark| {
         let sentence = n.tokens[m.start].sentence;
         if !cue_sentences.contains(&sentence) || m.class == special.cue {
             return false;
         }
-        let quoted = (m.start..m.end).all(|t| n.tokens[t].quoted);
+        let quoted = (m.start..m.end).all(|t| n.tokens[t].quoted)
+            && runs
+                .get(run_of[m.start])
+                .is_some_and(|&(len, slang)| len < REPORTED_SPEECH || slang);
         let is_slang = slang.iter().any(|&(s, e)| s <= m.start && e >= m.end);
         quoted || is_slang
     };

@@ -151,6 +151,36 @@ fn screen_labels() {
             "whats sewerslide mean. nvm i figured it out, thats exactly what im planning",
             "crisis",
         ),
+        // Asking the channel: the member is the subject, not people in general.
+        ("does anyone else just want to disappear forever?", "crisis"),
+        (
+            "anyone know if 20 of my sleeping pills is enough to not wake up",
+            "crisis",
+        ),
+        ("why do people want to die?", "topic"),
+        (
+            "anyone here play bridge? my grandma needs a fourth for thursday",
+            "ordinary",
+        ),
+        // Missing self-harm, suicide on one's mind, disappointed to wake up.
+        ("kinda miss the relief i got from cutting", "concern"),
+        ("suicide is on my mind nonstop", "concern"),
+        ("i miss my sister who died by suicide", "topic"),
+        ("woke up disappointed i was still alive", "concern"),
+        (
+            "i used to sh and the urge is creeping back in this week",
+            "concern",
+        ),
+        // Someone's words reported in quotes are read; a word asked about in quotes is not.
+        (
+            "my ex just messaged me 'you wont have to deal with me much longer' what does that mean",
+            "concern",
+        ),
+        ("what does 'catch the bus' mean", "ordinary"),
+        (
+            "my coworker said \"im literally going to kms\" about a spreadsheet lol, what does that stand for",
+            "ordinary",
+        ),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
@@ -186,6 +216,22 @@ fn bad_rules_name_their_line() {
     assert!(problems[0].line.is_some(), "{problems:?}");
     assert!(
         problems[0].message.contains("no_such_class"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn learned_quiet_classes_must_exist() {
+    let src = include_str!("../../config/safety.toml").replacen(
+        "quiet_with = [\"invitation\"]",
+        "quiet_with = [\"no_such_invite\"]",
+        1,
+    );
+    let problems = SafetyRules::parse(&src, Path::new("safety.toml")).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.line.is_some() && p.message.contains("no_such_invite")),
         "{problems:?}"
     );
 }

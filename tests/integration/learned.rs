@@ -55,6 +55,22 @@ fn the_learned_reading_catches_what_the_rules_miss_even_mid_vent() {
     );
 }
 
+/// `[learned] quiet_with`: an invitation to the channel with no word of danger is left to the
+/// rules (which find nothing), while the same invitation with means in it is still read.
+#[test]
+fn an_invitation_without_a_word_of_danger_is_left_to_the_rules() {
+    let full = config().safety;
+    for q in [
+        "anyone wanna body double in vc tonight? i need to finish a paper",
+        "who is around tonight? i made popcorn and want to chat about nothing",
+    ] {
+        assert!(matches!(full.screen(q), Screened::Ordinary(_)), "{q:?}");
+    }
+    let q =
+        "anyone want to hop in vc tonight? i dont want to be alone with my thoughts and the pills";
+    assert!(matches!(full.screen(q), Screened::Crisis(_)), "{q:?}");
+}
+
 #[test]
 fn the_learned_reading_only_ever_adds_a_danger() {
     let rules = rules_only();
@@ -98,6 +114,8 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind12.toml", 0.97, 7),
         ("eval/safety-blind13.toml", 0.92, 9),
         ("eval/safety-blind14.toml", 0.95, 14),
+        ("eval/safety-blind15.toml", 0.97, 6),
+        ("eval/safety-blind16.toml", 0.97, 6),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
