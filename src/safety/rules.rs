@@ -116,8 +116,8 @@ pub struct Special {
     /// Openings that ask what something is ("what is", "what does ... mean"): right before a
     /// danger word, with nobody named, they ask about it ("what is self-harm?").
     pub defining: Vec<ClassId>,
-    /// Openings that speak to the channel ("does anyone know", "anyone else"): the people word
-    /// inside one is the audience, not the subject, so the member is.
+    /// Openings that speak to the channel ("does anyone know", "anyone else ... they"): a people
+    /// word inside one is the audience, not the subject, so the member is.
     pub audience: Vec<ClassId>,
 }
 
@@ -406,7 +406,7 @@ fn who(
         .iter()
         .filter_map(|&i| person(&marks[i]).map(|w| (&marks[i], w)))
         .filter(|(m, w)| {
-            *w != Who::General
+            *w == Who::Member
                 || !covered_by_longer(marks, m, |a| special.audience.contains(&a.class))
         })
         .collect();

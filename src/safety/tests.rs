@@ -159,6 +159,14 @@ fn screen_labels() {
         ),
         ("why do people want to die?", "topic"),
         (
+            "anyone else feel like they want to die every night?",
+            "crisis",
+        ),
+        (
+            "does anyone else feel like theyre a burden to everyone",
+            "concern",
+        ),
+        (
             "anyone here play bridge? my grandma needs a fourth for thursday",
             "ordinary",
         ),
@@ -171,6 +179,18 @@ fn screen_labels() {
             "i used to sh and the urge is creeping back in this week",
             "concern",
         ),
+        (
+            "i'm not going to hurt myself but the thoughts about cutting are back",
+            "concern",
+        ),
+        ("cutting carbs this month, wish me luck", "topic"),
+        ("nothing is ever going to change is it", "concern"),
+        // A weak sign while help is called or first aid is under way.
+        (
+            "he's gurgling and 911 says 8 min, is it rescue breaths or compressions first",
+            "emergency",
+        ),
+        ("my roommate is blue and gurgling", "emergency"),
         // Someone's words reported in quotes are read; a word asked about in quotes is not.
         (
             "my ex just messaged me 'you wont have to deal with me much longer' what does that mean",
