@@ -157,7 +157,7 @@ impl Default for SearchSettings {
             heading_weight: 1.5,
             synonym_weight: 0.8,
             correction_weight: 0.8,
-            min_answerability: 0.5,
+            min_answerability: 0.55,
             min_coverage: 0.5,
             passage_min_words: 40,
             passage_max_words: 150,

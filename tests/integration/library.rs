@@ -189,6 +189,26 @@ fn the_answerability_decision_answers_the_library_questions() {
     assert!(report.recall_at_3() >= 0.9, "{text}");
 }
 
+/// Common English words are not what a question is about, however rare the library makes them:
+/// "first place" comes after "dissociate" and "brain" in the focus.
+#[test]
+fn common_words_come_after_the_topic_in_the_focus() {
+    let e = engine();
+    let q = "dumb question but why does the brain dissociate in the first place";
+    let focus = e.focus(q);
+    let at = |w: &str| {
+        focus
+            .iter()
+            .position(|f| f == w)
+            .unwrap_or_else(|| panic!("{w} in {focus:?}"))
+    };
+    for topic in ["dissociate", "brain"] {
+        for common in ["first", "place"] {
+            assert!(at(topic) < at(common), "{focus:?}");
+        }
+    }
+}
+
 fn evidence(v: &serde_json::Value) -> lantern::retrieval::Evidence {
     let f = |k: &str| v[k].as_f64().unwrap() as f32;
     lantern::retrieval::Evidence {
