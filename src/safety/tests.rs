@@ -158,6 +158,17 @@ fn screen_labels() {
             "crisis",
         ),
         ("why do people want to die?", "topic"),
+        // Routine with one's own medicines is not a request for advice; a question is.
+        ("took my meds on time all week, proud of myself", "ordinary"),
+        (
+            "picked up my script today and the pharmacist remembered my name",
+            "ordinary",
+        ),
+        ("can i take my meds with a couple beers", "medical_advice"),
+        (
+            "a guy in my group told me he's going to go out on his own terms",
+            "someone_else",
+        ),
         (
             "anyone else feel like they want to die every night?",
             "crisis",
