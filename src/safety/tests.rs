@@ -158,6 +158,14 @@ fn screen_labels() {
             "crisis",
         ),
         ("why do people want to die?", "topic"),
+        (
+            "relapsed on cutting just now and i want to keep going",
+            "crisis",
+        ),
+        (
+            "my friend keeps saying she wishes the last overdose had killed her",
+            "someone_else",
+        ),
         // Routine with one's own medicines is not a request for advice; a question is.
         ("took my meds on time all week, proud of myself", "ordinary"),
         (

@@ -117,6 +117,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind15.toml", 0.97, 6),
         ("eval/safety-blind16.toml", 0.97, 6),
         ("eval/safety-blind17.toml", 0.97, 5),
+        ("eval/safety-blind18.toml", 0.96, 6),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
