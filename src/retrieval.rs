@@ -6,7 +6,7 @@ use crate::config::SearchSettings;
 use crate::corpus::{Chunking, Library};
 use crate::focus;
 use crate::index::{Hit, Scoring, SearchIndex};
-use crate::query::{Concept, Expansion, Query};
+use crate::query::{Concept, Expansion, Query, is_common_word};
 use crate::safety::Question;
 use crate::synonyms::Synonyms;
 
@@ -456,16 +456,3 @@ const ANSWERABILITY_BIAS: f32 = -1.42;
 /// (the last two counted twenty times: the server's own library is what members ask most).
 /// Strength and agreement came out near zero or below and are left out.
 const ANSWERABILITY_WEIGHTS: [f32; 6] = [1.25, 0.96, 0.69, 0.0, 1.51, 0.0];
-
-/// Whether a word is common English (the Stopwords ISO list for English, 1,298 words, from the
-/// `stop-words` crate).
-fn is_common_word(word: &str) -> bool {
-    static COMMON: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
-        std::sync::LazyLock::new(|| {
-            stop_words::get(stop_words::LANGUAGE::English)
-                .iter()
-                .copied()
-                .collect()
-        });
-    COMMON.contains(word)
-}

@@ -11,7 +11,7 @@ use crate::text::{self, Stemmer};
 mod words;
 
 use words::{RELATION_WEIGHT, is_stopword};
-pub use words::{RELATION_WORDS, STOPWORDS};
+pub use words::{RELATION_WORDS, STOPWORDS, is_common_word};
 
 /// What the query builder needs to know about the library's terms.
 pub trait Lexicon {

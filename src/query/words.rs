@@ -195,6 +195,20 @@ pub(super) fn is_stopword(folded: &str) -> bool {
     STOPWORDS.binary_search(&folded).is_ok()
 }
 
+/// Whether a word is common English: the Stopwords ISO list for English (1,298 words, from the
+/// `stop-words` crate), far wider than [`STOPWORDS`]. Such words are searched for, but are not
+/// what a question is about ("first", "place", "part").
+pub fn is_common_word(folded: &str) -> bool {
+    static COMMON: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            stop_words::get(stop_words::LANGUAGE::English)
+                .iter()
+                .copied()
+                .collect()
+        });
+    COMMON.contains(folded)
+}
+
 /// Words that ask how two things relate ("how are trauma and addiction connected?"). They are
 /// searched for at a low weight and do not count towards relevance: the things related are the
 /// topic, and a passage about both answers the question whatever word it uses for the link.

@@ -1,11 +1,16 @@
 //! How the screen consults its learned reading ([`super::model`]): where it may speak, which
 //! tier its heads choose, and the view `lantern screen` prints.
 
-use super::lexicon::Mark;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::lexicon::{Lexicon, Mark};
 use super::model::{self, DangerModel};
 use super::normalize::Normalized;
 use super::rules::{ClassSet, Outcome};
 use super::{Level, SafetyRules};
+use crate::problem::Problem;
 
 impl SafetyRules {
     /// The screen with a learned model beside the rules.
@@ -65,15 +70,60 @@ impl SafetyRules {
     }
 }
 
+/// `[learned]` in `safety.toml`: where the learned reading keeps quiet.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LearnedSpec {
+    /// A message with one of these classes ...
+    #[serde(default)]
+    quiet_with: Vec<toml::Spanned<String>>,
+    /// ... and none of these is left to the rules alone.
+    #[serde(default)]
+    quiet_unless: Vec<toml::Spanned<String>>,
+}
+
 /// Messages the learned reading leaves to the rules: those with a class of `with` and none of
 /// `unless` ("anyone want to body double in vc tonight?" is an invitation, not a plan).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Quiet {
-    pub with: ClassSet,
-    pub unless: ClassSet,
+    with: ClassSet,
+    unless: ClassSet,
 }
 
 impl Quiet {
+    /// Reads `[learned]`; a class the lexicon does not define is a problem at its line.
+    pub(super) fn parse(
+        spec: &LearnedSpec,
+        lexicon: &Lexicon,
+        file: &Path,
+        source: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Quiet {
+        let mut set = |key: &str, names: &[toml::Spanned<String>]| {
+            let mut set = ClassSet::default();
+            for name in names {
+                match lexicon.find_class(name.get_ref()) {
+                    Some(id) => set.insert(id),
+                    None => problems.push(Problem::at_span(
+                        file,
+                        source,
+                        1,
+                        name.span(),
+                        format!(
+                            "[learned] {key} names the class `{}`, which [classes] does not define",
+                            name.get_ref()
+                        ),
+                    )),
+                }
+            }
+            set
+        };
+        Quiet {
+            with: set("quiet_with", &spec.quiet_with),
+            unless: set("quiet_unless", &spec.quiet_unless),
+        }
+    }
+
     pub(super) fn applies(&self, marks: &[Mark], negated: &[bool]) -> bool {
         let live = || {
             marks

@@ -32,7 +32,7 @@ use serde::Deserialize;
 
 use crate::problem::Problem;
 use crate::text;
-use learned::Quiet;
+use learned::{LearnedSpec, Quiet};
 use lexicon::{Lexicon, Mark};
 use model::DangerModel;
 use normalize::{Normalized, Normalizer};
@@ -161,18 +161,6 @@ struct File {
     language: BTreeMap<String, LanguageSpec>,
     #[serde(default)]
     learned: LearnedSpec,
-}
-
-/// `[learned]`: where the learned reading keeps quiet.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LearnedSpec {
-    /// A message with one of these classes ...
-    #[serde(default)]
-    quiet_with: Vec<toml::Spanned<String>>,
-    /// ... and none of these is left to the rules alone.
-    #[serde(default)]
-    quiet_unless: Vec<toml::Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -382,29 +370,7 @@ impl SafetyRules {
                 topic_if_asked: r.topic_if_asked,
             });
         }
-        let mut class_set = |key: &str, names: &[toml::Spanned<String>]| {
-            let mut set = rules::ClassSet::default();
-            for name in names {
-                match lexicon.find_class(name.get_ref()) {
-                    Some(id) => set.insert(id),
-                    None => problems.push(Problem::at_span(
-                        file,
-                        source,
-                        1,
-                        name.span(),
-                        format!(
-                            "[learned] {key} names the class `{}`, which [classes] does not define",
-                            name.get_ref()
-                        ),
-                    )),
-                }
-            }
-            set
-        };
-        let quiet = Quiet {
-            with: class_set("quiet_with", &f.learned.quiet_with),
-            unless: class_set("quiet_unless", &f.learned.quiet_unless),
-        };
+        let quiet = Quiet::parse(&f.learned, &lexicon, file, source, &mut problems);
         let special = |name: &str| lexicon.find_class(name);
         let ids: Vec<_> = SPECIAL.iter().map(|n| special(n)).collect();
         for (name, id) in SPECIAL.iter().zip(&ids) {

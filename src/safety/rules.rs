@@ -515,8 +515,6 @@ fn covered_by_longer(marks: &[Mark], inner: &Mark, which: impl Fn(&Mark) -> bool
     })
 }
 
-/// Marks that are mentioned, not used: in a sentence that asks what words mean, slang and
-/// quoted words.
 /// Quoted words this many or more in a row, with no slang among them, are someone's words
 /// reported ("she texted me 'you won't have to deal with me much longer'"), not words asked
 /// about ('kms', "catch the bus", "im literally going to kms").
@@ -549,6 +547,8 @@ fn quoted_runs(n: &Normalized, slang: &[(usize, usize)]) -> (Vec<usize>, Vec<(us
     (run_of, runs)
 }
 
+/// Marks that are mentioned, not used: in a sentence that asks what words mean, slang and
+/// quoted words (not someone's words reported, [`REPORTED_SPEECH`]).
 fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &ClassSet) -> Vec<bool> {
     let cue_sentences: Vec<u32> = marks
         .iter()
