@@ -12,6 +12,20 @@ use super::rules::{ClassSet, Outcome};
 use super::{Level, SafetyRules};
 use crate::problem::Problem;
 
+/// How sure the learned reading must be to overrule a topic reading of the rules. A long message
+/// can hold a topic sentence ("i was 2 years free from cutting") and, further on, danger no rule
+/// spells out ("did it again this morning ... planning on more tonight"). Measured over every
+/// safety set: at 0.97 six danger messages read as topics became danger and three recovery
+/// stories already misread as topics became concerns; at 0.9 an off-topic idiom ("career suicide
+/// speedrun") and old grief became concerns too.
+const OVER_TOPIC: f32 = 0.97;
+
+/// How sure the learned emergency head must be to raise a crisis or concern the rules found to an
+/// emergency ("gun's loaded and in my lap. i said 11pm. it's 10:52": means at hand with a time no
+/// rule spells out). Measured over every safety set: at 0.7, 39 of 64 emergency cases the rules
+/// read as crisis or concern became emergencies and no other case did; at 0.5 two did.
+const RAISE_TO_EMERGENCY: f32 = 0.7;
+
 impl SafetyRules {
     /// The screen with a learned model beside the rules.
     pub fn with_model(mut self, model: DangerModel) -> SafetyRules {
@@ -25,8 +39,8 @@ impl SafetyRules {
     }
 
     /// The learned model's reading of a message where the rules found `outcome`: a danger tier
-    /// when the model is loaded, may speak (the rules found no danger, topic or naloxone
-    /// reading) and reaches its threshold.
+    /// when the model is loaded, may speak (the rules found no danger or naloxone reading) and
+    /// reaches its threshold ([`OVER_TOPIC`] over a topic reading).
     pub(super) fn learned(
         &self,
         n: &Normalized,
@@ -35,14 +49,16 @@ impl SafetyRules {
         outcome: Option<Outcome>,
     ) -> Option<Level> {
         let model = self.model.as_ref()?;
-        if matches!(outcome, Some(Outcome::Topic | Outcome::HarmReduction))
+        if matches!(outcome, Some(Outcome::HarmReduction))
             || n.tokens.is_empty()
             || self.quiet.applies(marks, negated)
         {
             return None;
         }
         let r = model.read(n, &self.model_marks(marks, negated), &self.model_classes);
-        if !r.is_danger(model.threshold) {
+        if !r.is_danger(model.threshold)
+            || (outcome == Some(Outcome::Topic) && r.danger < OVER_TOPIC)
+        {
             return None;
         }
         Some(if r.emergency >= 0.5 {
@@ -54,6 +70,29 @@ impl SafetyRules {
         } else {
             Level::Concern
         })
+    }
+
+    /// The rules' tier, raised to an emergency where the learned emergency head is near sure
+    /// ([`RAISE_TO_EMERGENCY`]); other tiers, and every tier without a model, as they are.
+    pub(super) fn sharpened(
+        &self,
+        level: Level,
+        n: &Normalized,
+        marks: &[Mark],
+        negated: &[bool],
+    ) -> Level {
+        let Some(model) = self.model.as_ref() else {
+            return level;
+        };
+        if !matches!(level, Level::Crisis | Level::Concern) {
+            return level;
+        }
+        let r = model.read(n, &self.model_marks(marks, negated), &self.model_classes);
+        if r.is_danger(model.threshold) && r.emergency >= RAISE_TO_EMERGENCY {
+            Level::Emergency
+        } else {
+            level
+        }
     }
 
     /// The learned model's reading of a message, with the weights on the danger head of the

@@ -404,7 +404,7 @@ impl SafetyRules {
             cue: id(8),
             slang: id(9),
             hypothetical: id(10),
-            context_only: ["use_context"]
+            context_only: ["use_context", "bleeding_on", "wound"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
@@ -412,7 +412,7 @@ impl SafetyRules {
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
-            audience: ["audience"]
+            audience: ["audience", "owner"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
@@ -491,10 +491,11 @@ impl SafetyRules {
                 _ => None,
             };
             if let Some(level) = level {
+                let sharpened = self.sharpened(level, &normalized, &marks, &negated);
                 return Screened::Crisis(Crisis {
-                    level,
+                    level: sharpened,
                     language: f.language.clone(),
-                    learned: false,
+                    learned: sharpened != level,
                 });
             }
         }

@@ -116,8 +116,9 @@ pub struct Special {
     /// Openings that ask what something is ("what is", "what does ... mean"): right before a
     /// danger word, with nobody named, they ask about it ("what is self-harm?").
     pub defining: Vec<ClassId>,
-    /// Openings that speak to the channel ("does anyone know", "anyone else ... they"): a people
-    /// word inside one is the audience, not the subject, so the member is.
+    /// Openings that speak to the channel ("does anyone know", "anyone else ... they") and
+    /// owners of means ("my dad's gun"): a people word inside one is the audience or the owner,
+    /// not the subject, so the member is.
     pub audience: Vec<ClassId>,
 }
 

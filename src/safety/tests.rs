@@ -131,8 +131,8 @@ fn screen_labels() {
         // A question that opens by naming the danger word asks what it is; one that leaves room
         // for a method, names the member, or has danger elsewhere does not.
         ("what is self-harm?", "topic"),
-        // "lethal" in biology is not a lethal amount.
-        ("the knockout was a lethal mutation in mice", "topic"),
+        // "lethal" in biology is neither a lethal amount nor a question about suicide.
+        ("the knockout was a lethal mutation in mice", "ordinary"),
         ("how much is a lethal dose of my pills", "crisis"),
         // "od'd" spelt "odd" is an overdose; "the odd craving" is not.
         ("she odd on fent", "emergency"),
@@ -220,6 +220,47 @@ fn screen_labels() {
             "my coworker said \"im literally going to kms\" about a spreadsheet lol, what does that stand for",
             "ordinary",
         ),
+        // A wound bleeding now is an emergency; a kitchen cut is not a crisis.
+        (
+            "went too deep on my arm and the blood won't stop, im getting dizzy",
+            "emergency",
+        ),
+        (
+            "gonna slit the chicken breast open and stuff it",
+            "ordinary",
+        ),
+        // Parts of a system that want to hurt the body; injuries found after lost time.
+        (
+            "my partner has DID and an alter said they want to hurt the body",
+            "someone_else",
+        ),
+        (
+            "my sister keeps waking up with cuts she doesnt remember",
+            "someone_else",
+        ),
+        // The owner of the means is not who is at risk; the sender of a goodbye is.
+        ("in the woods with my dad's gun. doing it tonight", "crisis"),
+        (
+            "my ex sent me a long goodbye message and now his phone is off",
+            "someone_else",
+        ),
+        // Wanting what a medication question asks about.
+        (
+            "does mixing my heart meds with pain pills stop your heart? because i want it to",
+            "crisis",
+        ),
+        // Grief and idioms in other languages.
+        (
+            "my dad died by suicide years ago. going to his grave with my brother later",
+            "topic",
+        ),
+        ("me muero de risa con este video", "ordinary"),
+        ("this hot sauce is lethal", "ordinary"),
+        ("adderall w/ xanax?", "medical_advice"),
+        (
+            "what's the most tylenol i can take in a day",
+            "medical_advice",
+        ),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
@@ -262,7 +303,7 @@ fn bad_rules_name_their_line() {
 #[test]
 fn learned_quiet_classes_must_exist() {
     let src = include_str!("../../config/safety.toml").replacen(
-        "quiet_with = [\"invitation\"]",
+        "quiet_with = [\"invitation\", \"act_idiom\"]",
         "quiet_with = [\"no_such_invite\"]",
         1,
     );

@@ -52,15 +52,19 @@ fn consumer_medication_questions_get_the_medical_advice_reply() {
 }
 
 #[test]
-fn a_blind_set_of_consumer_medication_questions_keeps_its_floor() {
-    // Written without seeing the rules (eval/medication-blind2.toml); first look 0.957.
-    let path = root().join("eval/medication-blind2.toml");
-    let cases = cases::load(&path).expect("eval/medication-blind2.toml loads");
-    let e = engine();
-    let report = cases::run(e, &cases, &e.default_context());
-    let text = report.to_text();
-    assert!(report.medical_recall() >= 0.95, "{text}");
-    assert!(report.false_alarms() <= 10, "{text}");
+fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
+    // Written without seeing the rules; first looks 0.957 (blind2) and 0.950 (blind3).
+    for (file, recall, alarms) in [
+        ("eval/medication-blind2.toml", 0.95, 10),
+        ("eval/medication-blind3.toml", 0.95, 11),
+    ] {
+        let cases = cases::load(&root().join(file)).expect(file);
+        let e = engine();
+        let report = cases::run(e, &cases, &e.default_context());
+        let text = report.to_text();
+        assert!(report.medical_recall() >= recall, "{file}\n{text}");
+        assert!(report.false_alarms() <= alarms, "{file}\n{text}");
+    }
 }
 
 /// One message per reply kind the screen can lead to, and what its reply must show.
