@@ -163,14 +163,29 @@ impl Quiet {
         }
     }
 
+    /// Whether the learned reading keeps quiet: a live (not negated) mark of `with`, and no live
+    /// mark of `unless` outside every `with` mark ("cliff jumping at the quarry": the jump is
+    /// part of the everyday phrase).
+    /// Marks come sorted by start, so one sweep finds each `unless` mark's cover: linear.
     pub(super) fn applies(&self, marks: &[Mark], negated: &[bool]) -> bool {
         let live = || {
             marks
                 .iter()
                 .zip(negated)
                 .filter(|(_, n)| !**n)
-                .map(|(m, _)| m.class)
+                .map(|(m, _)| m)
         };
-        live().any(|c| self.with.contains(c)) && !live().any(|c| self.unless.contains(c))
+        let quiet: Vec<&Mark> = live().filter(|m| self.with.contains(m.class)).collect();
+        if quiet.is_empty() {
+            return false;
+        }
+        let (mut next, mut covered_to) = (0, 0);
+        !live().any(|m| {
+            while next < quiet.len() && quiet[next].start <= m.start {
+                covered_to = covered_to.max(quiet[next].end);
+                next += 1;
+            }
+            self.unless.contains(m.class) && covered_to < m.end
+        })
     }
 }

@@ -261,6 +261,30 @@ fn screen_labels() {
             "what's the most tylenol i can take in a day",
             "medical_advice",
         ),
+        // Oblique means, a plea next to an overdose, chosen dates, loose ends.
+        (
+            "the bathtub is full and the hair dryer is plugged in beside it. getting in now",
+            "emergency",
+        ),
+        ("overdose. help. alone", "emergency"),
+        ("i've chosen the date. my birthday. 9 days.", "crisis"),
+        (
+            "tying up loose ends, returned everything i borrowed",
+            "concern",
+        ),
+        (
+            "one of my students wrote an essay about wanting to die",
+            "someone_else",
+        ),
+        (
+            "good samaritan laws protect people who call for help during an overdose",
+            "topic",
+        ),
+        // Everyday activities and goodbyes with danger words.
+        ("cliff jumping at the quarry this weekend", "ordinary"),
+        ("we're going to cut a release friday", "ordinary"),
+        ("bye everyone, going offline for the weekend", "ordinary"),
+        ("logging off for good. thanks for everything", "crisis"),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
@@ -303,7 +327,7 @@ fn bad_rules_name_their_line() {
 #[test]
 fn learned_quiet_classes_must_exist() {
     let src = include_str!("../../config/safety.toml").replacen(
-        "quiet_with = [\"invitation\", \"act_idiom\"]",
+        "quiet_with = [\"invitation\", \"everyday\"]",
         "quiet_with = [\"no_such_invite\"]",
         1,
     );

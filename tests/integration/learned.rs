@@ -129,6 +129,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind18.toml", 0.96, 6),
         ("eval/safety-blind19.toml", 0.98, 6),
         ("eval/safety-blind20.toml", 0.98, 9),
+        ("eval/safety-blind21.toml", 0.98, 7),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
@@ -143,6 +144,27 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         assert!(report.crisis_recall() >= recall, "{file}\n{text}");
         assert!(report.false_alarms() <= alarms, "{file}\n{text}");
     }
+}
+
+/// Everyday messages with danger words (games, cooking, work, goodbyes) and calm peer support,
+/// written without seeing the screen (`eval/safety-calm-blind.toml`): first look 37 of 200 read
+/// as danger or medical advice, 24 after the everyday phrases and quieter goodbyes.
+#[test]
+fn a_blind_set_of_calm_messages_keeps_its_ceiling() {
+    let file = "eval/safety-calm-blind.toml";
+    let table = std::fs::read_to_string(root().join("config/screen-model.tsv")).unwrap();
+    assert!(
+        !train::trained_on(&table)
+            .iter()
+            .any(|p| p == Path::new(file))
+    );
+    let e = engine();
+    let report = cases::run(
+        e,
+        &cases::load(&root().join(file)).unwrap(),
+        &e.default_context(),
+    );
+    assert!(report.false_alarms() <= 24, "{}", report.to_text());
 }
 
 #[test]
