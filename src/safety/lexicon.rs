@@ -195,13 +195,20 @@ impl Lexicon {
             .map(|i| i as ClassId)
     }
 
+    /// A word listed exactly (`=help`) has its own id, apart from the same word listed with
+    /// its inflections ("help me" elsewhere), so "helping" never reaches the exact entry.
     fn word_id(&mut self, word: &str, exact: bool) -> u32 {
-        let id = match self.word_ids.get(word) {
+        let key = if exact {
+            format!("={word}")
+        } else {
+            word.to_string()
+        };
+        let id = match self.word_ids.get(key.as_str()) {
             Some(&i) => i,
             None => {
                 let i = self.words.len() as u32;
                 self.words.push(word.into());
-                self.word_ids.insert(word.into(), i);
+                self.word_ids.insert(key.into(), i);
                 i
             }
         };

@@ -285,6 +285,28 @@ fn screen_labels() {
         ("we're going to cut a release friday", "ordinary"),
         ("bye everyone, going offline for the weekend", "ordinary"),
         ("logging off for good. thanks for everything", "crisis"),
+        // Fumes in a closed space; someone found not moving.
+        (
+            "lit the charcoal grill inside the bedroom and taped the windows",
+            "emergency",
+        ),
+        (
+            "found my partner on the floor, not moving, there's a needle next to him",
+            "emergency",
+        ),
+        // Interactions and a question about a medicine named a sentence earlier.
+        (
+            "does doxycycline make my birth control pill less effective?",
+            "medical_advice",
+        ),
+        (
+            "prednisone has me snapping at everyone. should i stop taking it?",
+            "medical_advice",
+        ),
+        (
+            "heroin from around 2010, and illicitly manufactured fentanyl from around 2013",
+            "ordinary",
+        ),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
@@ -356,6 +378,20 @@ fn the_learned_reading_sees_negated_classes_as_their_twins() {
     let plain = names("i want to die");
     assert!(plain.iter().any(|c| c == "death_wish"), "{plain:?}");
     assert!(!plain.iter().any(|c| c.starts_with("not_")), "{plain:?}");
+}
+
+#[test]
+fn a_word_listed_exactly_keeps_its_own_id_when_listed_elsewhere_with_inflections() {
+    // `=help` is a plea and "help me" is too: "helping" reaches neither.
+    let r = rules();
+    let names = |text: &str| -> Vec<String> {
+        r.explain(text)
+            .into_iter()
+            .map(|(class, _)| class)
+            .collect()
+    };
+    assert!(names("help").contains(&"plea".to_string()));
+    assert!(!names("helping").contains(&"plea".to_string()));
 }
 
 #[test]

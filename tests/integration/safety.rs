@@ -53,10 +53,12 @@ fn consumer_medication_questions_get_the_medical_advice_reply() {
 
 #[test]
 fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
-    // Written without seeing the rules; first looks 0.957 (blind2) and 0.950 (blind3).
+    // Written without seeing the rules; first looks 0.957 (blind2), 0.950 (blind3) and 0.820
+    // (blind4: general medicine in consumer wording).
     for (file, recall, alarms) in [
         ("eval/medication-blind2.toml", 0.95, 10),
         ("eval/medication-blind3.toml", 0.95, 11),
+        ("eval/medication-blind4.toml", 0.95, 3),
     ] {
         let cases = cases::load(&root().join(file)).expect(file);
         let e = engine();
