@@ -404,7 +404,7 @@ impl SafetyRules {
             cue: id(8),
             slang: id(9),
             hypothetical: id(10),
-            context_only: ["use_context", "bleeding_on", "wound"]
+            context_only: ["use_context", "bleeding_on", "wound", "talks_about"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),

@@ -307,6 +307,18 @@ fn screen_labels() {
             "heroin from around 2010, and illicitly manufactured fentanyl from around 2013",
             "ordinary",
         ),
+        // Slang for ending, a deadline that is still to come, and what a joke is about.
+        ("become a ghost on friday. it's decided", "crisis"),
+        (
+            "saving up my pills to take all at once on the anniversary, next tuesday",
+            "crisis",
+        ),
+        ("my houseplants are attempting sewerslide lol", "ordinary"),
+        ("logging off for tonight, see y'all tomorrow", "ordinary"),
+        (
+            "what does kms mean? my niece keeps typing it and i feel ancient",
+            "ordinary",
+        ),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
