@@ -319,6 +319,19 @@ fn screen_labels() {
             "what does kms mean? my niece keeps typing it and i feel ancient",
             "ordinary",
         ),
+        // Medicines named by what they are for, and how much is too much.
+        (
+            "my partner's on lithium, can she have nurofen for period pain",
+            "medical_advice",
+        ),
+        (
+            "is 3 of the little white ones too many if the pain is bad tonight",
+            "medical_advice",
+        ),
+        (
+            "been carrying a blade in my wallet, keep going into the bathroom at work to cut",
+            "crisis",
+        ),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
