@@ -332,6 +332,13 @@ fn screen_labels() {
             "been carrying a blade in my wallet, keep going into the bathroom at work to cut",
             "crisis",
         ),
+        // A routine is not a dose just taken; a poison swallowed is an emergency.
+        (
+            "i've taken zolpidem 10mg every night for 2 years. is it safe to stop suddenly?",
+            "medical_advice",
+        ),
+        ("drank bleach. idk how much. throat burning", "emergency"),
+        ("the arsenal defence was suicidal tonight mate", "ordinary"),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
