@@ -166,7 +166,6 @@ impl Quiet {
     /// Whether the learned reading keeps quiet: a live (not negated) mark of `with`, and no live
     /// mark of `unless` outside every `with` mark ("cliff jumping at the quarry": the jump is
     /// part of the everyday phrase).
-    /// Marks come sorted by start, so one sweep finds each `unless` mark's cover: linear.
     pub(super) fn applies(&self, marks: &[Mark], negated: &[bool]) -> bool {
         let live = || {
             marks
@@ -179,6 +178,7 @@ impl Quiet {
         if quiet.is_empty() {
             return false;
         }
+        // Marks come sorted by start, so one sweep finds each `unless` mark's cover: linear.
         let (mut next, mut covered_to) = (0, 0);
         !live().any(|m| {
             while next < quiet.len() && quiet[next].start <= m.start {

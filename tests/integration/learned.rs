@@ -71,6 +71,35 @@ fn an_invitation_without_a_word_of_danger_is_left_to_the_rules() {
     assert!(matches!(full.screen(q), Screened::Crisis(_)), "{q:?}");
 }
 
+/// `everyday` in `quiet_with`: danger words inside an everyday phrase ("cliff jumping") leave the
+/// message to the rules, while the same words outside one are still read.
+#[test]
+fn danger_words_inside_an_everyday_phrase_keep_the_learned_reading_quiet() {
+    let full = config().safety;
+    let q = "cliff jumping at the quarry is the only reason i survive july honestly";
+    assert!(matches!(full.screen(q), Screened::Ordinary(_)), "{q:?}");
+    let q = "cliff jumping at the quarry, then the bridge tonight. i'm done";
+    assert!(matches!(full.screen(q), Screened::Crisis(_)), "{q:?}");
+}
+
+/// Means at hand with a time no rule spells out: the rules read a crisis, the learned
+/// emergency head raises it to an emergency, marked learned.
+#[test]
+fn the_learned_emergency_head_raises_a_crisis_the_rules_read() {
+    let rules = rules_only();
+    let full = config().safety;
+    let q = "gun's loaded and in my lap. i said 11pm. it's 10:52";
+    let Screened::Crisis(alone) = rules.screen(q) else {
+        panic!("the rules alone read {q:?} as a danger");
+    };
+    assert_eq!(alone.level, Level::Crisis, "{q:?}");
+    let Screened::Crisis(both) = full.screen(q) else {
+        panic!("{q:?}");
+    };
+    assert_eq!(both.level, Level::Emergency, "{q:?}");
+    assert!(both.learned, "{q:?}");
+}
+
 #[test]
 fn the_learned_reading_only_ever_adds_or_raises_a_danger() {
     let rules = rules_only();
