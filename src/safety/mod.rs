@@ -392,7 +392,7 @@ impl SafetyRules {
             return Err(problems);
         }
         let id = |i: usize| ids[i].expect("checked above");
-        let special = Special {
+        let mut special = Special {
             member: id(0),
             mine: id(1),
             other: id(2),
@@ -412,12 +412,18 @@ impl SafetyRules {
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
+            claims: ["idiom", "everyday"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
+            claimable: rules::ClassSet::default(),
             audience: ["audience", "owner"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
         };
         let signals = rules::signals(&rules, &special);
+        special.claimable = rules::claimable(&rules, &special);
         let model_classes = lexicon
             .classes
             .iter()
@@ -444,13 +450,17 @@ impl SafetyRules {
     }
 
     /// The classes found as the learned reading sees them: a negated mark is its class's
-    /// negated twin in [`SafetyRules::model_classes`].
+    /// negated twin in [`SafetyRules::model_classes`]; a danger word an everyday phrase holds
+    /// ([`rules::claimed`]) is left out, as the rules leave it out.
     fn model_marks(&self, marks: &[Mark], negated: &[bool]) -> Vec<Mark> {
         let offset = self.lexicon.classes.len() as lexicon::ClassId;
+        let claimed = rules::claimed(&self.special, marks);
         marks
             .iter()
             .zip(negated)
-            .map(|(m, &negated)| Mark {
+            .zip(claimed)
+            .filter(|(_, claimed)| !claimed)
+            .map(|((m, &negated), _)| Mark {
                 class: if negated { m.class + offset } else { m.class },
                 ..*m
             })

@@ -173,6 +173,24 @@ fn word_features(form: &str, buf: &mut String, emit: &mut dyn FnMut(&str)) {
     buf.push_str("w:");
     buf.push_str(form);
     emit(buf);
+    if form.is_ascii() {
+        // Most words: the four letters are four bytes, read in place.
+        let b = form.as_bytes();
+        let at = |i: usize| match i {
+            0 => b'<',
+            i if i > b.len() => b'>',
+            i => b[i - 1],
+        };
+        for start in 0..(b.len() + 2).saturating_sub(3) {
+            buf.clear();
+            buf.push_str("c:");
+            for i in start..start + 4 {
+                buf.push(char::from(at(i)));
+            }
+            emit(buf);
+        }
+        return;
+    }
     let letters: Vec<char> = std::iter::once('<')
         .chain(form.chars())
         .chain(std::iter::once('>'))
@@ -246,7 +264,9 @@ impl DangerModel {
     pub fn read(&self, n: &Normalized, marks: &[Mark], classes: &[String]) -> Reading {
         let mut buf = String::with_capacity(64);
         let mut words: FastMap<u64, Weights> = FastMap::default();
+        words.reserve(n.tokens.len().min(4096));
         let mut pairs: FastMap<u64, Option<Weights>> = FastMap::default();
+        pairs.reserve(n.tokens.len().min(4096));
         let mut unit: Vec<Weights> = Vec::with_capacity(n.tokens.len());
         let mut prev: Option<u64> = None;
         for t in &n.tokens {
@@ -409,6 +429,22 @@ impl DangerModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_words_letter_fours_are_its_four_characters_in_a_row() {
+        for form in ["", "a", "ab", "abc", "kill", "overdose", "ñoño", "d3ad"] {
+            let mut got = Vec::new();
+            word_features(form, &mut String::new(), &mut |f| got.push(f.to_string()));
+            let letters: Vec<char> = format!("<{form}>").chars().collect();
+            let mut want = vec![format!("w:{form}")];
+            want.extend(
+                letters
+                    .windows(4)
+                    .map(|four| format!("c:{}", four.iter().collect::<String>())),
+            );
+            assert_eq!(got, want, "{form:?}");
+        }
+    }
 
     #[test]
     fn windows_cover_every_word_and_start_only_at_sentences_or_in_long_ones() {

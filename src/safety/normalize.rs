@@ -643,23 +643,30 @@ pub fn quoted_spans(s: &str) -> Vec<Range<usize>> {
         before_word: bool,
     }
     let mut quotes: Vec<Quote> = Vec::new();
-    let (mut prev_word, mut prev_quote) = (false, false);
-    for (i, c) in s.char_indices() {
-        let word = c.is_alphanumeric();
-        if prev_quote && let Some(q) = quotes.last_mut() {
-            q.before_word = word;
+    // Only a quote byte or the first byte of a non-ASCII character can be a quote: the rest of
+    // the text is skipped a byte at a time, and each quote's neighbours are read where it is.
+    let bytes = s.as_bytes();
+    let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    for (i, &b) in bytes.iter().enumerate() {
+        let folded = match b {
+            b'"' | b'\'' => Some(b as char),
+            0xC0.. => s[i..].chars().next().and_then(fold_quote),
+            _ => continue,
+        };
+        if !matches!(folded, Some('"' | '\'')) {
+            continue;
         }
-        let folded = if c.is_ascii() { Some(c) } else { fold_quote(c) };
-        prev_quote = matches!(folded, Some('"' | '\''));
-        if prev_quote {
-            quotes.push(Quote {
-                at: i,
-                double: folded == Some('"'),
-                after_word: prev_word,
-                before_word: false,
-            });
-        }
-        prev_word = word;
+        let width = if b < 0x80 {
+            1
+        } else {
+            s[i..].chars().next().map_or(1, char::len_utf8)
+        };
+        quotes.push(Quote {
+            at: i,
+            double: folded == Some('"'),
+            after_word: is_word(s[..i].chars().next_back()),
+            before_word: is_word(s[i + width..].chars().next()),
+        });
     }
     // Where each quote closes, found from the right in one pass, so a message full of quotes
     // that never close stays linear: a `"` closes at the next `"`, a `'` at the next `'` not

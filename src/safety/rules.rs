@@ -116,6 +116,11 @@ pub struct Special {
     /// Openings that ask what something is ("what is", "what does ... mean"): right before a
     /// danger word, with nobody named, they ask about it ("what is self-harm?").
     pub defining: Vec<ClassId>,
+    /// Everyday phrases ("cutting carbs", "ready to go to bed"): a danger word inside one of
+    /// two or more words is the phrase's, not a danger.
+    pub claims: Vec<ClassId>,
+    /// The classes such a phrase takes over: those of danger and topic rules ([`signals`]).
+    pub claimable: ClassSet,
     /// Openings that speak to the channel ("does anyone know", "anyone else ... they") and
     /// owners of means ("my dad's gun"): a people word inside one is the audience or the owner,
     /// not the subject, so the member is.
@@ -147,7 +152,10 @@ pub fn evaluate(
     marks: &[Mark],
     negated: &[bool],
 ) -> Option<Finding> {
-    let dropped = mentioned(special, n, marks, signals);
+    let mut dropped = mentioned(special, n, marks, signals);
+    for (d, c) in dropped.iter_mut().zip(claimed(special, marks)) {
+        *d |= c;
+    }
     // The marks still in play, in order (they are sorted by start, so by sentence), and the
     // stretch of them each sentence holds: no list per sentence to allocate.
     let all: Vec<usize> = (0..marks.len()).filter(|&i| !dropped[i]).collect();
@@ -232,10 +240,20 @@ pub fn evaluate(
 /// time, negation and context words): one of them outside a question about words means the
 /// words are used, not mentioned. Computed once, when the rules are read.
 pub fn signals(rules: &[Rule], special: &Special) -> ClassSet {
+    signal_classes(rules, special, |o| o.is_danger())
+}
+
+/// The classes an everyday phrase takes over ([`Special::claims`]): those of English danger and
+/// topic rules, less the person, time, negation and context words.
+pub fn claimable(rules: &[Rule], special: &Special) -> ClassSet {
+    signal_classes(rules, special, |o| o.is_danger() || o == Outcome::Topic)
+}
+
+fn signal_classes(rules: &[Rule], special: &Special, outcome: fn(Outcome) -> bool) -> ClassSet {
     let mut signals = ClassSet::default();
     for c in rules
         .iter()
-        .filter(|r| r.outcome.is_danger() && r.language.is_none())
+        .filter(|r| outcome(r.outcome) && r.language.is_none())
         .flat_map(|r| r.all.iter().copied())
         .filter(|c| {
             ![
@@ -550,6 +568,30 @@ fn quoted_runs(n: &Normalized, slang: &[(usize, usize)]) -> (Vec<usize>, Vec<(us
 
 /// Marks that are mentioned, not used: in a sentence that asks what words mean, slang and
 /// quoted words (not someone's words reported, [`REPORTED_SPEECH`]).
+/// The danger words an everyday phrase of two or more words holds ("thinking about cutting
+/// carbs"): a danger or topic mark that shares a word with such a phrase is the phrase's. Linear:
+/// each phrase marks the words it covers, each danger mark reads its own words.
+pub fn claimed(special: &Special, marks: &[Mark]) -> Vec<bool> {
+    let mut covered: Vec<bool> = Vec::new();
+    for m in marks {
+        if m.end - m.start >= 2 && special.claims.contains(&m.class) {
+            if covered.len() < m.end {
+                covered.resize(m.end, false);
+            }
+            covered[m.start..m.end].fill(true);
+        }
+    }
+    marks
+        .iter()
+        .map(|m| {
+            special.claimable.contains(m.class)
+                && covered
+                    .get(m.start..m.end.min(covered.len()))
+                    .is_some_and(|c| c.contains(&true))
+        })
+        .collect()
+}
+
 fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &ClassSet) -> Vec<bool> {
     let cue_sentences: Vec<u32> = marks
         .iter()

@@ -40,6 +40,29 @@ fn screen_labels() {
         ),
         ("been giving my stuff away, won't need it soon", "concern"),
         ("i'm not suicidal, just exhausted", "ordinary"),
+        // An everyday phrase takes the danger words it holds; the same words outside one read.
+        ("thinking about cutting carbs, anyone done keto", "ordinary"),
+        ("thinking about cutting again tonight", "crisis"),
+        (
+            "stockpiling canned food and water for storm season",
+            "ordinary",
+        ),
+        ("been stockpiling my pills for weeks", "crisis"),
+        (
+            "I don't want to be on thyroid pills the rest of my life. Can I stop my Synthroid if I change my diet?",
+            "medical_advice",
+        ),
+        ("took the rest of my oxys an hour ago", "emergency"),
+        // A negator inside the phrase: "no one would", "the last time i didn't".
+        (
+            "cant remember the last time i didnt wish i was dead",
+            "concern",
+        ),
+        ("no one would come to my funeral", "concern"),
+        (
+            "My Xarelto tablets are hard to swallow. Can I cut them in half?",
+            "medical_advice",
+        ),
         (
             "i don't want to die, i just don't want to exist anymore",
             "concern",
@@ -202,7 +225,7 @@ fn screen_labels() {
             "i'm not going to hurt myself but the thoughts about cutting are back",
             "concern",
         ),
-        ("cutting carbs this month, wish me luck", "topic"),
+        ("cutting carbs this month, wish me luck", "ordinary"),
         ("nothing is ever going to change is it", "concern"),
         // A weak sign while help is called or first aid is under way.
         (
