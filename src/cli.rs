@@ -270,6 +270,11 @@ fn screen(config: &Path, message: &str) -> anyhow::Result<ExitCode> {
     let verdict = config.safety.screen(message);
     let mut out = std::io::stdout().lock();
     writeln!(out, "verdict: {}", crate::safety::verdict_name(&verdict))?;
+    match config.safety.fired(message) {
+        Some((outcome, 0)) => writeln!(out, "rule: {outcome} (a language's phrase list)")?,
+        Some((outcome, line)) => writeln!(out, "rule: {outcome} (safety.toml line {line})")?,
+        None => writeln!(out, "rule: none fired")?,
+    }
     for (class, words) in config.safety.explain(message) {
         writeln!(out, "  {class:<20} {words}")?;
     }

@@ -148,8 +148,9 @@ pub struct Lexicon {
     /// Word endings that name a class (`-pril`, `-statin`: generic medicine names), by their last
     /// two letters, with the pseudo-word id that stands for them.
     suffixes: FastMap<[u8; 2], Vec<(Box<str>, u32)>>,
-    /// Base words long enough for typo tolerance, by their first two letters.
-    fuzzy: FastMap<[u8; 2], Vec<(usize, u32)>>,
+    /// Base words long enough for typo tolerance, by their first two letters and length: a word
+    /// reads the three lengths one edit can reach, not every word that starts like it.
+    fuzzy: FastMap<([u8; 2], usize), Vec<u32>>,
     /// Every form by its length in bytes, for censored words (`s*icide`): a pattern's length
     /// bounds the lengths it can match, so a lookup reads a few buckets, not every form.
     by_length: Vec<Vec<Box<str>>>,
@@ -363,9 +364,9 @@ impl Lexicon {
                 && !self.exact.contains(&(i as u32))
             {
                 self.fuzzy
-                    .entry([b[0], b[1]])
+                    .entry(([b[0], b[1]], b.len()))
                     .or_default()
-                    .push((b.len(), i as u32));
+                    .push(i as u32);
             }
         }
     }
@@ -499,18 +500,15 @@ impl Lexicon {
             return false;
         }
         let before = out.len();
-        let Some(candidates) = self.fuzzy.get(&[b[0], b[1]]) else {
-            return false;
-        };
-        out.extend(
-            candidates
-                .iter()
-                .filter(|(len, id)| {
-                    len.abs_diff(b.len()) <= 1
-                        && within_one_edit(b, self.words[*id as usize].as_bytes())
-                })
-                .map(|(_, id)| *id),
-        );
+        for len in b.len() - 1..=b.len() + 1 {
+            if let Some(candidates) = self.fuzzy.get(&([b[0], b[1]], len)) {
+                out.extend(
+                    candidates
+                        .iter()
+                        .filter(|&&id| within_one_edit(b, self.words[id as usize].as_bytes())),
+                );
+            }
+        }
         out.len() > before
     }
 

@@ -288,6 +288,7 @@ impl SafetyRules {
                     speaker: true,
                     message: false,
                     topic_if_asked: false,
+                    line: 0,
                 });
             }
             languages.insert(code.clone(), spec.reply.clone());
@@ -304,6 +305,7 @@ impl SafetyRules {
                 ),
             ));
         }
+        let newlines: Vec<usize> = source.match_indices('\n').map(|(at, _)| at).collect();
         for spanned in &f.rule {
             let r = spanned.get_ref();
             let mut class = |name: &String| {
@@ -368,6 +370,7 @@ impl SafetyRules {
                 speaker: r.speaker,
                 message,
                 topic_if_asked: r.topic_if_asked,
+                line: newlines.partition_point(|&at| at < spanned.span().start) + 1,
             });
         }
         let quiet = Quiet::parse(&f.learned, &lexicon, file, source, &mut problems);
@@ -417,6 +420,18 @@ impl SafetyRules {
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
             claimable: rules::ClassSet::default(),
+            timing: ["plan"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
+            news: ["settled"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
+            asks: ["question_ask"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
             audience: ["audience", "owner"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
@@ -538,6 +553,22 @@ impl SafetyRules {
             Some(Outcome::Diagnosis) => Screened::MedicalAdvice(question, Advice::Diagnosis),
             _ => Screened::Ordinary(question),
         }
+    }
+
+    /// The rule that decided a message, for `lantern screen`: its outcome and its line in
+    /// `safety.toml` (0 for a language's phrase list); `None` when no rule fired.
+    pub fn fired(&self, message: &str) -> Option<(&'static str, usize)> {
+        let (n, marks) = self.read(message);
+        let negated = self.negated(&n, &marks);
+        rules::evaluate(
+            &self.rules,
+            &self.special,
+            &self.signals,
+            &n,
+            &marks,
+            &negated,
+        )
+        .map(|f| (f.outcome.name(), f.line))
     }
 
     /// The classes found in a message, for `lantern screen --explain` and tests: each class

@@ -27,18 +27,27 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    const ALL: [(&'static str, Outcome); 7] = [
+        ("emergency", Outcome::Emergency),
+        ("crisis", Outcome::Crisis),
+        ("concern", Outcome::Concern),
+        ("harm_reduction", Outcome::HarmReduction),
+        ("medical_advice", Outcome::MedicalAdvice),
+        ("diagnosis", Outcome::Diagnosis),
+        ("topic", Outcome::Topic),
+    ];
+
     /// Parses a rule's `outcome`.
     pub fn parse(s: &str) -> Option<Outcome> {
-        Some(match s {
-            "emergency" => Outcome::Emergency,
-            "crisis" => Outcome::Crisis,
-            "concern" => Outcome::Concern,
-            "harm_reduction" => Outcome::HarmReduction,
-            "medical_advice" => Outcome::MedicalAdvice,
-            "diagnosis" => Outcome::Diagnosis,
-            "topic" => Outcome::Topic,
-            _ => return None,
-        })
+        Outcome::ALL.iter().find(|(n, _)| *n == s).map(|(_, o)| *o)
+    }
+
+    /// The outcome's name, as a rule writes it.
+    pub fn name(self) -> &'static str {
+        Outcome::ALL
+            .iter()
+            .find(|(_, o)| *o == self)
+            .map_or("", |(n, _)| n)
     }
 
     fn is_danger(self) -> bool {
@@ -83,6 +92,8 @@ pub struct Rule {
     /// A question (or a hypothetical) that names no person reads as a topic ("can dissociation
     /// make self harm worse?").
     pub topic_if_asked: bool,
+    /// Where the rule is written in `safety.toml` (its line; 0 for a language's phrase list).
+    pub line: usize,
 }
 
 /// Classes the evaluator itself reads.
@@ -119,6 +130,14 @@ pub struct Special {
     /// Everyday phrases ("cutting carbs", "ready to go to bed"): a danger word inside one of
     /// two or more words is the phrase's, not a danger.
     pub claims: Vec<ClassId>,
+    /// Times a danger is set for ("tonight", "after everyone's asleep"): a danger's subject is
+    /// the person before its act, not before its time.
+    pub timing: Vec<ClassId>,
+    /// News of a change a clinician decided ("my doctor told me to stop it"): read only in a
+    /// message that asks nothing, neither a question mark nor one of [`Special::asks`].
+    pub news: Vec<ClassId>,
+    /// A question in the member's own words ("can i", "is that too high").
+    pub asks: Vec<ClassId>,
     /// The classes such a phrase takes over: those of danger and topic rules ([`signals`]).
     pub claimable: ClassSet,
     /// Openings that speak to the channel ("does anyone know", "anyone else ... they") and
@@ -136,6 +155,8 @@ pub struct Finding {
     pub who: Who,
     /// The rule's language.
     pub language: Option<String>,
+    /// The line in `safety.toml` of the rule that fired (for `lantern screen`).
+    pub line: usize,
 }
 
 /// How far negation reaches (words between the negator and the word it negates).
@@ -155,6 +176,11 @@ pub fn evaluate(
     let mut dropped = mentioned(special, n, marks, signals);
     for (d, c) in dropped.iter_mut().zip(claimed(special, marks)) {
         *d |= c;
+    }
+    if !n.questions.is_empty() || marks.iter().any(|m| special.asks.contains(&m.class)) {
+        for (d, m) in dropped.iter_mut().zip(marks) {
+            *d |= special.news.contains(&m.class);
+        }
     }
     // The marks still in play, in order (they are sorted by start, so by sentence), and the
     // stretch of them each sentence holds: no list per sentence to allocate.
@@ -229,7 +255,13 @@ pub fn evaluate(
             };
             let rank = rank(&finding);
             if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                best = Some((rank, finding));
+                best = Some((
+                    rank,
+                    Finding {
+                        line: rule.line,
+                        ..finding
+                    },
+                ));
             }
         }
     }
@@ -336,6 +368,7 @@ fn judge(
         outcome: rule.outcome,
         who: Who::Member,
         language: rule.language.clone(),
+        line: rule.line,
     };
     if !rule.outcome.is_danger() {
         return Some(finding);
@@ -366,7 +399,7 @@ fn judge(
     let named = if rule.speaker {
         Some(Who::Member)
     } else {
-        who(special, marks, candidates, span)
+        who(special, n, marks, candidates, span)
     };
     finding.who = named.unwrap_or(Who::Member);
     let sentence = n.tokens[span.0].sentence;
@@ -406,6 +439,7 @@ fn judge(
 /// before it in the sentence, else after it; the member when none is named.
 fn who(
     special: &Special,
+    n: &Normalized,
     marks: &[Mark],
     candidates: &[usize],
     span: (usize, usize),
@@ -435,7 +469,15 @@ fn who(
         .map(|&i| &marks[i])
         .filter(|m| person(m).is_none() && m.start >= span.0 && m.end <= span.1)
         .collect();
-    let core_start = core.iter().map(|m| m.start).min().unwrap_or(span.0);
+    // Its subject is looked for before its first word that is not a time ("tonight he's been
+    // thinking about his rifle": the danger starts at "thinking", and "he" is its subject).
+    let core_start = core
+        .iter()
+        .filter(|m| m.class != special.present && !special.timing.contains(&m.class))
+        .map(|m| m.start)
+        .min()
+        .or_else(|| core.iter().map(|m| m.start).min())
+        .unwrap_or(span.0);
     // Reflexives and objects inside a danger phrase ("kill myself", "better off without him").
     // ("everyone" inside "everyone would be better off" is part of the phrase, not a subject.)
     let inside: Vec<Who> = people
@@ -451,9 +493,12 @@ fn who(
         }
         return Some(*w);
     }
-    // Otherwise the subject: the nearest person word before the danger.
+    // Otherwise the subject: the nearest person word before the danger. A lone "me" is an
+    // object ("she asked me where the key is"), never a subject.
+    let object = |m: &Mark| m.end - m.start == 1 && n.form(&n.tokens[m.start]) == "me";
     let before = people
         .iter()
+        .filter(|(m, _)| !object(m))
         .filter(|(m, _)| m.end <= core_start && core_start - m.end <= SUBJECT_REACH)
         .max_by_key(|(m, _)| (m.end, m.end - m.start));
     if let Some((_, w)) = before {

@@ -53,6 +53,28 @@ fn screen_labels() {
             "medical_advice",
         ),
         ("took the rest of my oxys an hour ago", "emergency"),
+        // News of a change a clinician decided is not a request; a question beside it still asks.
+        (
+            "my doctor told me to stop the prednisone and i'm finally off it, no more moon face",
+            "ordinary",
+        ),
+        (
+            "my doctor wants me at 120mg methadone, is that too high?",
+            "medical_advice",
+        ),
+        // The subject of a danger is the person before its act, not before its time.
+        (
+            "my dad told me on the phone tonight he's been thinking about using his rifle on himself",
+            "someone_else",
+        ),
+        (
+            "sitting in my car with the morphine i pocketed from the drug box. drawing it up now",
+            "emergency",
+        ),
+        (
+            "my son got into my prescription fentanyl lozenges, he's limp on the couch",
+            "emergency",
+        ),
         // A negator inside the phrase: "no one would", "the last time i didn't".
         (
             "cant remember the last time i didnt wish i was dead",

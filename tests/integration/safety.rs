@@ -57,7 +57,9 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
     // (blind4: general medicine in consumer wording) and 0.771 (blind5: medicines named only as
     // "my inhaler", "the patch", "my blood thinner"; supplements; British wording) and 0.800
     // (blind6: letters to a pharmacist, the question a sentence after the medicine) and 0.909
-    // (blind7: consumer questions across medicine, the question after the background).
+    // (blind7: consumer questions across medicine, the question after the background) and 0.873
+    // (blind8: chat style, slang, "asking for a friend"); medication-chat is a development set
+    // of the same style beside method-seeking messages (its danger floor is below).
     for (file, recall, alarms) in [
         ("eval/medication-blind2.toml", 0.95, 10),
         ("eval/medication-blind3.toml", 0.95, 11),
@@ -65,6 +67,8 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
         ("eval/medication-blind5.toml", 0.92, 2),
         ("eval/medication-blind6.toml", 0.94, 1),
         ("eval/medication-blind7.toml", 0.99, 2),
+        ("eval/medication-blind8.toml", 0.92, 3),
+        ("eval/medication-chat.toml", 0.83, 0),
     ] {
         let cases = cases::load(&root().join(file)).expect(file);
         let e = engine();
@@ -73,6 +77,16 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
         assert!(report.medical_recall() >= recall, "{file}\n{text}");
         assert!(report.false_alarms() <= alarms, "{file}\n{text}");
     }
+}
+
+/// Medication questions in chat style beside method-seeking and took-too-much messages with the
+/// same words: the dose questions get the medical-advice reply, the dangers stay dangers.
+#[test]
+fn method_seeking_in_medication_words_stays_a_danger() {
+    let cases = cases::load(&root().join("eval/medication-chat.toml")).unwrap();
+    let e = engine();
+    let report = cases::run(e, &cases, &e.default_context());
+    assert!(report.crisis_recall() >= 0.97, "{}", report.to_text());
 }
 
 /// One message per reply kind the screen can lead to, and what its reply must show.
