@@ -407,10 +407,16 @@ impl SafetyRules {
             cue: id(8),
             slang: id(9),
             hypothetical: id(10),
-            context_only: ["use_context", "bleeding_on", "wound", "talks_about"]
-                .iter()
-                .filter_map(|c| lexicon.find_class(c))
-                .collect(),
+            context_only: [
+                "use_context",
+                "bleeding_on",
+                "wound",
+                "talks_about",
+                "medication",
+            ]
+            .iter()
+            .filter_map(|c| lexicon.find_class(c))
+            .collect(),
             defining: ["info_question", "definition_question"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))

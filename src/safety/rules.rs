@@ -611,8 +611,6 @@ fn quoted_runs(n: &Normalized, slang: &[(usize, usize)]) -> (Vec<usize>, Vec<(us
     (run_of, runs)
 }
 
-/// Marks that are mentioned, not used: in a sentence that asks what words mean, slang and
-/// quoted words (not someone's words reported, [`REPORTED_SPEECH`]).
 /// The danger words an everyday phrase of two or more words holds ("thinking about cutting
 /// carbs"): a danger or topic mark that shares a word with such a phrase is the phrase's. Linear:
 /// each phrase marks the words it covers, each danger mark reads its own words.
@@ -637,6 +635,8 @@ pub fn claimed(special: &Special, marks: &[Mark]) -> Vec<bool> {
         .collect()
 }
 
+/// Marks that are mentioned, not used: in a sentence that asks what words mean, slang and
+/// quoted words (not someone's words reported, [`REPORTED_SPEECH`]).
 fn mentioned(special: &Special, n: &Normalized, marks: &[Mark], signals: &ClassSet) -> Vec<bool> {
     let cue_sentences: Vec<u32> = marks
         .iter()

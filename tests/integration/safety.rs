@@ -59,7 +59,9 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
     // (blind6: letters to a pharmacist, the question a sentence after the medicine) and 0.909
     // (blind7: consumer questions across medicine, the question after the background) and 0.873
     // (blind8: chat style, slang, "asking for a friend"); medication-chat is a development set
-    // of the same style beside method-seeking messages (its danger floor is below).
+    // of the same style beside method-seeking messages (its danger floor is below); 0.776
+    // (blind9: an international membership: brand names from outside the US, OD/BD on labels,
+    // non-native wording).
     for (file, recall, alarms) in [
         ("eval/medication-blind2.toml", 0.95, 10),
         ("eval/medication-blind3.toml", 0.95, 11),
@@ -69,6 +71,7 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
         ("eval/medication-blind7.toml", 0.99, 2),
         ("eval/medication-blind8.toml", 0.92, 3),
         ("eval/medication-chat.toml", 0.83, 0),
+        ("eval/medication-blind9.toml", 0.97, 2),
     ] {
         let cases = cases::load(&root().join(file)).expect(file);
         let e = engine();
