@@ -396,10 +396,10 @@ fn judge(
             ..finding
         });
     }
-    let named = if rule.speaker {
-        Some(Who::Member)
-    } else {
-        who(special, n, marks, candidates, span)
+    let named = match reported_by(special, n, marks, candidates, span) {
+        Some(w) => Some(w),
+        None if rule.speaker => Some(Who::Member),
+        None => who(special, n, marks, candidates, span),
     };
     finding.who = named.unwrap_or(Who::Member);
     let sentence = n.tokens[span.0].sentence;
@@ -510,6 +510,49 @@ fn who(
         .min_by_key(|(m, _)| m.start)
         .map(|(_, w)| *w)
 }
+
+/// Who said a danger that is all inside quotes: the nearest person word before the quote opens
+/// ("he said \"you'd all be better off without me\"", "forwarding what my friend sent me: ...").
+/// `None` when the danger is not quoted or no one is named just before it.
+fn reported_by(
+    special: &Special,
+    n: &Normalized,
+    marks: &[Mark],
+    candidates: &[usize],
+    span: (usize, usize),
+) -> Option<Who> {
+    let is_person = |c: ClassId| c == special.member || c == special.other || c == special.general;
+    let core: Vec<&Mark> = candidates
+        .iter()
+        .map(|&i| &marks[i])
+        .filter(|m| !is_person(m.class) && m.start >= span.0 && m.end <= span.1)
+        .collect();
+    let first = core.iter().map(|m| m.start).min()?;
+    if !core
+        .iter()
+        .all(|m| (m.start..m.end).all(|t| n.tokens[t].quoted))
+    {
+        return None;
+    }
+    let mut opens = first;
+    while opens > 0 && n.tokens[opens - 1].quoted {
+        opens -= 1;
+    }
+    let object = |m: &Mark| m.end - m.start == 1 && n.form(&n.tokens[m.start]) == "me";
+    marks
+        .iter()
+        .filter(|m| is_person(m.class) && !object(m))
+        .filter(|m| m.end <= opens && opens - m.end <= REPORTER_REACH)
+        .max_by_key(|m| (m.end, m.end - m.start))
+        .and_then(|m| match m.class {
+            c if c == special.other => Some(Who::Other),
+            c if c == special.member => Some(Who::Member),
+            _ => None,
+        })
+}
+
+/// How far before a quote its speaker is looked for ("my friend just sent me: ...").
+const REPORTER_REACH: usize = 8;
 
 /// Whether each mark is negated: a negator shortly before it in the same clause, with no
 /// contrast word between, and the negator not itself part of a phrase ("not wake up").

@@ -75,6 +75,21 @@ fn screen_labels() {
             "my son got into my prescription fentanyl lozenges, he's limp on the couch",
             "emergency",
         ),
+        // A danger in quotes is said by the person named before the quote opens.
+        (
+            "my dad has ptsd and tonight he said \"you'd all be better off without me\" and locked his door",
+            "someone_else",
+        ),
+        (
+            "forwarding what my friend just sent me: \"i'm sorry for everything. goodbye.\"",
+            "someone_else",
+        ),
+        ("i told my therapist \"i want to die\" today", "crisis"),
+        // A content warning names what follows; it is not itself a danger.
+        (
+            "tw: self harm mention (past)\n2 years free from sh today, scars have faded",
+            "ordinary",
+        ),
         // A negator inside the phrase: "no one would", "the last time i didn't".
         (
             "cant remember the last time i didnt wish i was dead",
@@ -255,10 +270,11 @@ fn screen_labels() {
             "emergency",
         ),
         ("my roommate is blue and gurgling", "emergency"),
-        // Someone's words reported in quotes are read; a word asked about in quotes is not.
+        // Someone's words reported in quotes are read (as theirs); a word asked about in quotes
+        // is not.
         (
             "my ex just messaged me 'you wont have to deal with me much longer' what does that mean",
-            "concern",
+            "someone_else",
         ),
         ("what does 'catch the bus' mean", "ordinary"),
         (
