@@ -396,7 +396,7 @@ fn judge(
             ..finding
         });
     }
-    let named = match reported_by(special, n, marks, candidates, span) {
+    let named = match reported_by(special, n, marks, &core(special, marks, candidates, span)) {
         Some(w) => Some(w),
         None if rule.speaker => Some(Who::Member),
         None => who(special, n, marks, candidates, span),
@@ -444,17 +444,7 @@ fn who(
     candidates: &[usize],
     span: (usize, usize),
 ) -> Option<Who> {
-    let person = |m: &Mark| {
-        if m.class == special.member {
-            Some(Who::Member)
-        } else if m.class == special.other {
-            Some(Who::Other)
-        } else if m.class == special.general {
-            Some(Who::General)
-        } else {
-            None
-        }
-    };
+    let person = |m: &Mark| person(special, m.class);
     let people: Vec<(&Mark, Who)> = candidates
         .iter()
         .filter_map(|&i| person(&marks[i]).map(|w| (&marks[i], w)))
@@ -463,12 +453,7 @@ fn who(
                 || !covered_by_longer(marks, m, |a| special.audience.contains(&a.class))
         })
         .collect();
-    // The danger itself: the marks in the span that are not person words.
-    let core: Vec<&Mark> = candidates
-        .iter()
-        .map(|&i| &marks[i])
-        .filter(|m| person(m).is_none() && m.start >= span.0 && m.end <= span.1)
-        .collect();
+    let core = core(special, marks, candidates, span);
     // Its subject is looked for before its first word that is not a time ("tonight he's been
     // thinking about his rifle": the danger starts at "thinking", and "he" is its subject).
     let core_start = core
@@ -514,19 +499,7 @@ fn who(
 /// Who said a danger that is all inside quotes: the nearest person word before the quote opens
 /// ("he said \"you'd all be better off without me\"", "forwarding what my friend sent me: ...").
 /// `None` when the danger is not quoted or no one is named just before it.
-fn reported_by(
-    special: &Special,
-    n: &Normalized,
-    marks: &[Mark],
-    candidates: &[usize],
-    span: (usize, usize),
-) -> Option<Who> {
-    let is_person = |c: ClassId| c == special.member || c == special.other || c == special.general;
-    let core: Vec<&Mark> = candidates
-        .iter()
-        .map(|&i| &marks[i])
-        .filter(|m| !is_person(m.class) && m.start >= span.0 && m.end <= span.1)
-        .collect();
+fn reported_by(special: &Special, n: &Normalized, marks: &[Mark], core: &[&Mark]) -> Option<Who> {
     let first = core.iter().map(|m| m.start).min()?;
     if !core
         .iter()
@@ -541,14 +514,37 @@ fn reported_by(
     let object = |m: &Mark| m.end - m.start == 1 && n.form(&n.tokens[m.start]) == "me";
     marks
         .iter()
-        .filter(|m| is_person(m.class) && !object(m))
+        .filter(|m| person(special, m.class).is_some() && !object(m))
         .filter(|m| m.end <= opens && opens - m.end <= REPORTER_REACH)
         .max_by_key(|m| (m.end, m.end - m.start))
-        .and_then(|m| match m.class {
-            c if c == special.other => Some(Who::Other),
-            c if c == special.member => Some(Who::Member),
-            _ => None,
-        })
+        .and_then(|m| person(special, m.class).filter(|w| *w != Who::General))
+}
+
+/// The person a class names, if it is a person class.
+fn person(special: &Special, class: ClassId) -> Option<Who> {
+    if class == special.member {
+        Some(Who::Member)
+    } else if class == special.other {
+        Some(Who::Other)
+    } else if class == special.general {
+        Some(Who::General)
+    } else {
+        None
+    }
+}
+
+/// The danger itself: the marks in the span that are not person words.
+fn core<'m>(
+    special: &Special,
+    marks: &'m [Mark],
+    candidates: &[usize],
+    span: (usize, usize),
+) -> Vec<&'m Mark> {
+    candidates
+        .iter()
+        .map(|&i| &marks[i])
+        .filter(|m| person(special, m.class).is_none() && m.start >= span.0 && m.end <= span.1)
+        .collect()
 }
 
 /// How far before a quote its speaker is looked for ("my friend just sent me: ...").
