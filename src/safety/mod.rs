@@ -421,7 +421,7 @@ impl SafetyRules {
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
-            claims: ["idiom", "everyday"]
+            claims: ["idiom", "everyday", "milestone"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),

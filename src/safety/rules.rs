@@ -127,8 +127,8 @@ pub struct Special {
     /// Openings that ask what something is ("what is", "what does ... mean"): right before a
     /// danger word, with nobody named, they ask about it ("what is self-harm?").
     pub defining: Vec<ClassId>,
-    /// Everyday phrases ("cutting carbs", "ready to go to bed"): a danger word inside one of
-    /// two or more words is the phrase's, not a danger.
+    /// Everyday phrases and milestones ("cutting carbs", "ready to go to bed", "clean from sh"):
+    /// a danger word inside one of two or more words is the phrase's, not a danger.
     pub claims: Vec<ClassId>,
     /// Times a danger is set for ("tonight", "after everyone's asleep"): a danger's subject is
     /// the person before its act, not before its time.

@@ -85,6 +85,12 @@ fn screen_labels() {
             "someone_else",
         ),
         ("i told my therapist \"i want to die\" today", "crisis"),
+        // A milestone takes the word it holds but stops no rule: the urge beside it still reads.
+        ("3 months clean from sh today!! so proud", "ordinary"),
+        (
+            "300 days free from sh but i keep staring at my wrists tonight",
+            "concern",
+        ),
         // A content warning names what follows; it is not itself a danger.
         (
             "tw: self harm mention (past)\n2 years free from sh today, scars have faded",
@@ -442,7 +448,7 @@ fn bad_rules_name_their_line() {
 #[test]
 fn learned_quiet_classes_must_exist() {
     let src = include_str!("../../config/safety.toml").replacen(
-        "quiet_with = [\"invitation\", \"everyday\"]",
+        "quiet_with = [\"invitation\", \"everyday\", \"milestone\"]",
         "quiet_with = [\"no_such_invite\"]",
         1,
     );
