@@ -454,11 +454,16 @@ fn who(
         })
         .collect();
     let core = core(special, marks, candidates, span);
-    // Its subject is looked for before its first word that is not a time ("tonight he's been
-    // thinking about his rifle": the danger starts at "thinking", and "he" is its subject).
+    // Its subject is looked for before its first word that is not a time or context ("tonight
+    // he's been thinking about his rifle": the danger starts at "thinking", and "he" is its
+    // subject; "methadone ... she's going to use it all and not come back" starts at "she").
     let core_start = core
         .iter()
-        .filter(|m| m.class != special.present && !special.timing.contains(&m.class))
+        .filter(|m| {
+            m.class != special.present
+                && !special.timing.contains(&m.class)
+                && !special.context_only.contains(&m.class)
+        })
         .map(|m| m.start)
         .min()
         .or_else(|| core.iter().map(|m| m.start).min())

@@ -67,6 +67,20 @@ fn screen_labels() {
             "my dad told me on the phone tonight he's been thinking about using his rifle on himself",
             "someone_else",
         ),
+        // ... and not before the medicine that is only its context.
+        (
+            "a client at the methadone clinic said she's going to use everything she's got this weekend and not come back",
+            "someone_else",
+        ),
+        (
+            "i intend to go up to the moor in the new year with my tablets and a flask and not come back down",
+            "crisis",
+        ),
+        // Third-person questions from carers are requests for advice, not dangers.
+        (
+            "My partner is on methadone and the dentist wants to give him codeine. Is it ok for him to take both?",
+            "medical_advice",
+        ),
         (
             "sitting in my car with the morphine i pocketed from the drug box. drawing it up now",
             "emergency",

@@ -61,7 +61,8 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
     // (blind8: chat style, slang, "asking for a friend"); medication-chat is a development set
     // of the same style beside method-seeking messages (its danger floor is below); 0.776
     // (blind9: an international membership: brand names from outside the US, OD/BD on labels,
-    // non-native wording).
+    // non-native wording); 0.818 (blind10: carers asking about a relative's medicine, in the
+    // third person: "should he carry on taking it?").
     for (file, recall, alarms) in [
         ("eval/medication-blind2.toml", 0.95, 10),
         ("eval/medication-blind3.toml", 0.95, 11),
@@ -72,6 +73,7 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
         ("eval/medication-blind8.toml", 0.92, 3),
         ("eval/medication-chat.toml", 0.83, 0),
         ("eval/medication-blind9.toml", 0.97, 2),
+        ("eval/medication-blind10.toml", 0.88, 2),
     ] {
         let cases = cases::load(&root().join(file)).expect(file);
         let e = engine();
