@@ -186,6 +186,8 @@ struct RuleSpec {
     scope: Option<String>,
     #[serde(default)]
     topic_if_asked: bool,
+    #[serde(default)]
+    asker: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -288,6 +290,7 @@ impl SafetyRules {
                     speaker: true,
                     message: false,
                     topic_if_asked: false,
+                    asker: false,
                     line: 0,
                 });
             }
@@ -370,6 +373,7 @@ impl SafetyRules {
                 speaker: r.speaker,
                 message,
                 topic_if_asked: r.topic_if_asked,
+                asker: r.asker,
                 line: newlines.partition_point(|&at| at < spanned.span().start) + 1,
             });
         }
@@ -421,7 +425,7 @@ impl SafetyRules {
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
-            claims: ["idiom", "everyday", "milestone"]
+            claims: ["idiom", "everyday", "milestone", "content_warning"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),

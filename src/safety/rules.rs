@@ -92,6 +92,9 @@ pub struct Rule {
     /// A question (or a hypothetical) that names no person reads as a topic ("can dissociation
     /// make self harm worse?").
     pub topic_if_asked: bool,
+    /// People in general in a question are the asker ("how much of it kills you", "if you
+    /// wanted it to be the last dose you ever take": method-seeking, not a topic).
+    pub asker: bool,
     /// Where the rule is written in `safety.toml` (its line; 0 for a language's phrase list).
     pub line: usize,
 }
@@ -409,7 +412,7 @@ fn judge(
     // otherwise "everyone" in "bye everyone" names the audience, and the speaker is at risk.
     if finding.who == Who::General {
         finding.who = Who::Member;
-        if asked {
+        if asked && !rule.asker {
             finding.outcome = Outcome::Topic;
         }
     }

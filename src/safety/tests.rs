@@ -76,6 +76,17 @@ fn screen_labels() {
             "i intend to go up to the moor in the new year with my tablets and a flask and not come back down",
             "crisis",
         ),
+        // Method-seeking put generally is still the asker's; a content-warning tag takes the
+        // word it names but what follows is read as written.
+        (
+            "whats the dose of lamotrigine if you wanted it to be the last dose you ever take",
+            "crisis",
+        ),
+        (
+            "cw sh. i am cutting right now and i do not want to stop",
+            "crisis",
+        ),
+        ("tw: self harm mention. 2 years clean today", "ordinary"),
         // Third-person questions from carers are requests for advice, not dangers.
         (
             "My partner is on methadone and the dentist wants to give him codeine. Is it ok for him to take both?",

@@ -57,6 +57,17 @@ fn the_learned_reading_catches_what_the_rules_miss_even_mid_vent() {
     );
 }
 
+/// A content-warning tag takes the word it names from the rules but does not quiet the learned
+/// reading, which reads what follows the tag.
+#[test]
+fn a_content_warning_tag_does_not_quiet_the_learned_reading() {
+    let rules = rules_only();
+    let full = config().safety;
+    let q = "cw sh - doing it again right now, don't want to stop";
+    assert!(matches!(rules.screen(q), Screened::Ordinary(_)), "{q:?}");
+    assert!(learned_danger(&full.screen(q)), "{q:?}");
+}
+
 /// `[learned] quiet_with`: an invitation to the channel with no word of danger is left to the
 /// rules (which find nothing), while the same invitation with means in it is still read.
 #[test]
@@ -172,7 +183,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind30.toml", 0.99, 3),
         ("eval/safety-blind31.toml", 0.99, 8),
         ("eval/safety-blind32.toml", 0.99, 13),
-        ("eval/safety-blind33.toml", 0.97, 9),
+        ("eval/safety-blind33.toml", 0.97, 10),
         ("eval/safety-blind34.toml", 0.97, 12),
     ] {
         assert!(
