@@ -283,6 +283,13 @@ impl Lexicon {
                             "`{a}` in `{phrase}`: an alternative must be one word"
                         )));
                     }
+                    // A number in a message only ever reads as `#num`: as an alternative it
+                    // could never match ("call 911|999").
+                    if n.tokens[0].flags & NUMBER != 0 {
+                        return Err(BadPhrase(format!(
+                            "`{a}` in `{phrase}`: a number cannot be an alternative (write #num)"
+                        )));
+                    }
                     let word = n.form(&n.tokens[0]).to_string();
                     ids.push(self.word_id(&word, exact));
                 }
@@ -743,6 +750,18 @@ mod tests {
                 .collect();
             assert_eq!(found(&e, text), want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn an_alternative_that_could_never_match_is_refused() {
+        let n = Normalizer::default();
+        let mut l = Lexicon::default();
+        let c = l.class("c");
+        for bad in ["call 911|999", "make it to|past 18|21"] {
+            let err = l.add(c, bad, &n).unwrap_err();
+            assert!(err.0.contains(bad), "{err:?}");
+        }
+        assert!(l.add(c, "call #num", &n).is_ok());
     }
 
     #[test]
