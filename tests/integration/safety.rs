@@ -73,7 +73,7 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
         ("eval/medication-blind8.toml", 0.92, 3),
         ("eval/medication-chat.toml", 0.83, 0),
         ("eval/medication-blind9.toml", 0.97, 2),
-        ("eval/medication-blind10.toml", 0.88, 2),
+        ("eval/medication-blind10.toml", 0.9, 2),
     ] {
         let cases = cases::load(&root().join(file)).expect(file);
         let e = engine();
