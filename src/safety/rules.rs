@@ -399,10 +399,11 @@ fn judge(
             ..finding
         });
     }
-    let named = match reported_by(special, n, marks, &core(special, marks, candidates, span)) {
+    let core = core(special, marks, candidates, span);
+    let named = match reported_by(special, n, marks, &core) {
         Some(w) => Some(w),
         None if rule.speaker => Some(Who::Member),
-        None => who(special, n, marks, candidates, span),
+        None => who(special, n, marks, candidates, &core, span),
     };
     finding.who = named.unwrap_or(Who::Member);
     let sentence = n.tokens[span.0].sentence;
@@ -439,12 +440,14 @@ fn judge(
 }
 
 /// The subject of the marks in `span`: a person word inside the span, else the nearest one
-/// before it in the sentence, else after it; the member when none is named.
+/// before it in the sentence, else after it; the member when none is named. `core` is the danger
+/// itself (the span's marks that are not person words).
 fn who(
     special: &Special,
     n: &Normalized,
     marks: &[Mark],
     candidates: &[usize],
+    core: &[&Mark],
     span: (usize, usize),
 ) -> Option<Who> {
     let person = |m: &Mark| person(special, m.class);
@@ -456,7 +459,6 @@ fn who(
                 || !covered_by_longer(marks, m, |a| special.audience.contains(&a.class))
         })
         .collect();
-    let core = core(special, marks, candidates, span);
     // Its subject is looked for before its first word that is not a time or context ("tonight
     // he's been thinking about his rifle": the danger starts at "thinking", and "he" is its
     // subject; "methadone ... she's going to use it all and not come back" starts at "she").
