@@ -596,6 +596,17 @@ fn split_contraction(w: &str) -> Option<(&str, &'static str)> {
         "re" => (base, "are"),
         "ve" => (base, "have"),
         "ll" => (base, "will"),
+        // "OD'd", "DM'd", "narcan'd": after an acronym or a verb made from a name, a past
+        // tense, read as the word itself; otherwise ("i'd", "everyone'd") would (or had).
+        "d" if (base.len() <= 3
+            && !matches!(
+                base,
+                "i" | "u" | "ya" | "you" | "he" | "she" | "it" | "we" | "who" | "how" | "why"
+            ))
+            || base == "narcan" =>
+        {
+            (base, "")
+        }
         "d" => (base, "would"),
         "s" if lower_pronoun(base) => (base, "is"),
         "s" => (base, ""),
@@ -746,6 +757,8 @@ mod tests {
                 "can't won't I'm she's mom's",
                 "can not will not i am she is mom",
             ),
+            ("i OD'd on loot, she'd know", "i od on loot she would know"),
+            ("everyone'd be better off", "everyone would be better off"),
             ("im gonna", "i am gonna"),
             ("wanna die", "want to die"),
             ("8mg of subs", "8 mg of subs"),

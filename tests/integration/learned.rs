@@ -186,6 +186,8 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind33.toml", 0.97, 10),
         ("eval/safety-blind34.toml", 0.97, 12),
         ("eval/safety-blind35.toml", 0.98, 11),
+        ("eval/safety-blind36.toml", 1.0, 7),
+        ("eval/safety-blind37.toml", 0.97, 9),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
@@ -206,6 +208,8 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
 /// written without seeing the screen. `eval/safety-calm-blind.toml`: first look 37 of 200 read
 /// as danger or medical advice, 24 after the everyday phrases and quieter goodbyes.
 /// `eval/safety-calm-blind2.toml` (a second such set): first look 21, now 10.
+/// `eval/safety-calm-blind3.toml` (peer-support talk about past attempts, grief, recovery): first
+/// look 18, now 16.
 #[test]
 fn the_blind_sets_of_calm_messages_keep_their_ceiling() {
     let table = std::fs::read_to_string(root().join("config/screen-model.tsv")).unwrap();
@@ -213,6 +217,7 @@ fn the_blind_sets_of_calm_messages_keep_their_ceiling() {
     for (file, ceiling) in [
         ("eval/safety-calm-blind.toml", 24),
         ("eval/safety-calm-blind2.toml", 10),
+        ("eval/safety-calm-blind3.toml", 16),
     ] {
         assert!(
             !train::trained_on(&table)

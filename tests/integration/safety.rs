@@ -62,7 +62,9 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
     // of the same style beside method-seeking messages (its danger floor is below); 0.776
     // (blind9: an international membership: brand names from outside the US, OD/BD on labels,
     // non-native wording); 0.818 (blind10: carers asking about a relative's medicine, in the
-    // third person: "should he carry on taking it?").
+    // third person: "should he carry on taking it?"); 0.909 (blind11: terse search-box queries,
+    // "sertraline morning or night", and consumer letters with the medicine a sentence before
+    // the question).
     for (file, recall, alarms) in [
         ("eval/medication-blind2.toml", 0.95, 10),
         ("eval/medication-blind3.toml", 0.95, 11),
@@ -74,6 +76,7 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
         ("eval/medication-chat.toml", 0.83, 0),
         ("eval/medication-blind9.toml", 0.97, 2),
         ("eval/medication-blind10.toml", 0.9, 2),
+        ("eval/medication-blind11.toml", 0.97, 4),
     ] {
         let cases = cases::load(&root().join(file)).expect(file);
         let e = engine();
