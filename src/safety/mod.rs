@@ -430,6 +430,11 @@ impl SafetyRules {
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
             claimable: rules::ClassSet::default(),
+            terms: ["term"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
+            term_claimable: rules::ClassSet::default(),
             timing: ["plan"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
@@ -449,6 +454,7 @@ impl SafetyRules {
         };
         let signals = rules::signals(&rules, &special);
         special.claimable = rules::claimable(&rules, &special);
+        special.term_claimable = signals;
         let model_classes = lexicon
             .classes
             .iter()

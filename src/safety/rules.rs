@@ -143,6 +143,11 @@ pub struct Special {
     pub asks: Vec<ClassId>,
     /// The classes such a phrase takes over: those of danger and topic rules ([`signals`]).
     pub claimable: ClassSet,
+    /// Names of things that hold a danger word ("safety plan", "suicide risk"): they take the
+    /// word from the danger rules only, so a question about one is still a topic.
+    pub terms: Vec<ClassId>,
+    /// The classes a term takes over: those of danger rules ([`signals`]).
+    pub term_claimable: ClassSet,
     /// Openings that speak to the channel ("does anyone know", "anyone else ... they") and
     /// owners of means ("my dad's gun"): a people word inside one is the audience or the owner,
     /// not the subject, so the member is.
@@ -661,25 +666,37 @@ fn quoted_runs(n: &Normalized, slang: &[(usize, usize)]) -> (Vec<usize>, Vec<(us
 }
 
 /// The danger words an everyday phrase of two or more words holds ("thinking about cutting
-/// carbs"): a danger or topic mark that shares a word with such a phrase is the phrase's. Linear:
+/// carbs"): a danger or topic mark that shares a word with such a phrase is the phrase's. A
+/// [`Special::terms`] name ("suicide risk") takes only danger marks: its topic stays. Linear:
 /// each phrase marks the words it covers, each danger mark reads its own words.
 pub fn claimed(special: &Special, marks: &[Mark]) -> Vec<bool> {
-    let mut covered: Vec<bool> = Vec::new();
+    // Per word: 1 when an everyday phrase covers it, 2 when a term does.
+    let mut covered: Vec<u8> = Vec::new();
     for m in marks {
-        if m.end - m.start >= 2 && special.claims.contains(&m.class) {
+        let by = if special.claims.contains(&m.class) {
+            1
+        } else if special.terms.contains(&m.class) {
+            2
+        } else {
+            continue;
+        };
+        if m.end - m.start >= 2 {
             if covered.len() < m.end {
-                covered.resize(m.end, false);
+                covered.resize(m.end, 0);
             }
-            covered[m.start..m.end].fill(true);
+            for c in &mut covered[m.start..m.end] {
+                *c |= by;
+            }
         }
     }
     marks
         .iter()
         .map(|m| {
-            special.claimable.contains(m.class)
-                && covered
-                    .get(m.start..m.end.min(covered.len()))
-                    .is_some_and(|c| c.contains(&true))
+            let by = covered
+                .get(m.start..m.end.min(covered.len()))
+                .map_or(0, |c| c.iter().fold(0, |a, b| a | b));
+            (by & 1 != 0 && special.claimable.contains(m.class))
+                || (by & 2 != 0 && special.term_claimable.contains(m.class))
         })
         .collect()
 }

@@ -170,6 +170,21 @@ fn screen_labels() {
         ),
         ("my friend says she wants to die", "someone_else"),
         ("is suicide more common with PTSD and opioid use?", "topic"),
+        // A term takes its danger word from the danger rules, not from the topic.
+        ("what goes in a suicide safety plan?", "topic"),
+        ("does storing guns away lower suicide risk?", "topic"),
+        ("my safety plan isn't working, i want to die", "crisis"),
+        // Safety nets set aside, and not minding what happens.
+        (
+            "used alone again, didnt bother with a test strip. whatever happens happens",
+            "concern",
+        ),
+        // The medicine in one sentence, the member's own question in the next.
+        (
+            "I've been given Butrans patches for pain. Where should I put them?",
+            "medical_advice",
+        ),
+        ("why do some clinics split methadone doses?", "ordinary"),
         ("no quiero seguir viviendo", "crisis (es)"),
         ("this exam is killing me", "ordinary"),
         ("how do i kill the process", "ordinary"),

@@ -64,19 +64,21 @@ fn blind_sets_of_consumer_medication_questions_keep_their_floor() {
     // non-native wording); 0.818 (blind10: carers asking about a relative's medicine, in the
     // third person: "should he carry on taking it?"); 0.909 (blind11: terse search-box queries,
     // "sertraline morning or night", and consumer letters with the medicine a sentence before
-    // the question).
+    // the question); 0.933 (blind12: chronic pain, pregnancy and breastfeeding, older adults on
+    // many medicines).
     for (file, recall, alarms) in [
         ("eval/medication-blind2.toml", 0.95, 10),
         ("eval/medication-blind3.toml", 0.95, 11),
-        ("eval/medication-blind4.toml", 0.95, 3),
-        ("eval/medication-blind5.toml", 0.92, 2),
-        ("eval/medication-blind6.toml", 0.94, 1),
+        ("eval/medication-blind4.toml", 0.97, 3),
+        ("eval/medication-blind5.toml", 0.95, 2),
+        ("eval/medication-blind6.toml", 0.95, 1),
         ("eval/medication-blind7.toml", 0.99, 2),
         ("eval/medication-blind8.toml", 0.92, 3),
-        ("eval/medication-chat.toml", 0.83, 0),
+        ("eval/medication-chat.toml", 0.86, 0),
         ("eval/medication-blind9.toml", 0.97, 2),
-        ("eval/medication-blind10.toml", 0.9, 2),
-        ("eval/medication-blind11.toml", 0.97, 4),
+        ("eval/medication-blind10.toml", 0.92, 2),
+        ("eval/medication-blind11.toml", 0.98, 4),
+        ("eval/medication-blind12.toml", 0.97, 3),
     ] {
         let cases = cases::load(&root().join(file)).expect(file);
         let e = engine();
