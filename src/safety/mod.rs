@@ -272,6 +272,9 @@ impl SafetyRules {
         }
         let mut rules = Vec::new();
         let mut languages = HashMap::new();
+        // A language's phrases stop where an everyday phrase holds the sentence ("mi ammazzo dal
+        // ridere", dying of laughter); the `everyday` class holds those of every language.
+        let everyday: Vec<_> = lexicon.find_class("everyday").into_iter().collect();
         for (code, spec) in &f.language {
             for (tier, list, outcome) in [
                 ("emergency", &spec.emergency, Outcome::Emergency),
@@ -282,7 +285,7 @@ impl SafetyRules {
                 let id = lexicon.class(&class);
                 rules.push(Rule {
                     all: vec![id],
-                    unless: Vec::new(),
+                    unless: everyday.clone(),
                     unless_together: Vec::new(),
                     window: None,
                     outcome,

@@ -29,8 +29,12 @@ pub const WHOLE: usize = 150;
 /// sentence is not averaged away by a long vent around it.
 pub const WINDOW: usize = 30;
 /// The least danger probability at which a window of a long message speaks: a window is read
-/// without the rest of the message, so it must be surer than a whole message.
-pub const WINDOW_THRESHOLD: f32 = 0.85;
+/// without the rest of the message, so it must be surer than a whole message. A long post is
+/// read in ten or more windows, and the most worrying one counts: at 0.85 calm weekly updates
+/// and recovery stories of 150-200 words spoke 31 times in `eval/safety-blind41.toml`; at 0.98,
+/// 19, and no danger case of any set was lost (the long vents it alone catches read 0.995 or
+/// more).
+pub const WINDOW_THRESHOLD: f32 = 0.98;
 /// Fewest words for a sentence of a long message to be read alone ("can't sleep again" is too
 /// little to judge without what surrounds it).
 pub const MIN_SENTENCE: usize = 6;
@@ -110,7 +114,8 @@ pub(super) fn sigmoid(z: f32) -> f32 {
 }
 
 /// The windows a message is read in: the whole of it up to [`WHOLE`] words; else, from each
-/// sentence's start, that sentence alone and as many whole sentences as fit in [`WINDOW`] words
+/// sentence's start, that sentence alone, it with the next, and as many whole sentences as fit in
+/// [`WINDOW`] words
 /// (a sentence longer than that is also read in windows starting every half window). Windows follow sentences so that a
 /// window never starts halfway through one and loses the words that set its sense ("years ago",
 /// "not").
@@ -149,6 +154,14 @@ pub fn windows(n: &Normalized) -> Vec<Range<usize>> {
         let first = ends[next_end].min(limit).min(len);
         if first < end && first - start >= MIN_SENTENCE {
             out.push(start..first);
+        }
+        // And with the sentence after it, when the window holds more: a thought often runs over
+        // two short sentences ("i've stopped eating on purpose. it'll be quicker that way").
+        if let Some(&second) = ends.get(next_end + 1)
+            && second < end
+            && second - start >= MIN_SENTENCE
+        {
+            out.push(start..second);
         }
         out.push(start..end);
         // The next start: the next sentence, or half a window on inside a long one.
@@ -475,8 +488,8 @@ mod tests {
                 text.len()
             );
             assert!(
-                ws.len() <= 2 * n.tokens.len().max(1),
-                "at most two windows a word"
+                ws.len() <= 3 * n.tokens.len().max(1),
+                "at most three windows a word"
             );
         }
         let (n, _) = rules.read(&sentence.repeat(300));

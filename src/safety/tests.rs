@@ -185,6 +185,17 @@ fn screen_labels() {
             "medical_advice",
         ),
         ("why do some clinics split methadone doses?", "ordinary"),
+        // Other languages: "will kill me" is not "i will kill myself"; an everyday phrase holds.
+        ("mon chef va me tuer, j'ai oublie le rapport", "ordinary"),
+        ("je vais me tuer ce soir", "crisis (fr)"),
+        ("il capo mi ammazza se arrivo tardi", "ordinary"),
+        ("mi ammazzo dal ridere con sto meme", "ordinary"),
+        ("entro domenica mi ammazzo", "crisis (it)"),
+        // A street drug asked about for a friend is still a medicine question.
+        (
+            "asking for a friend: can she quit methadone all at once if she's on 30mg?",
+            "medical_advice",
+        ),
         ("no quiero seguir viviendo", "crisis (es)"),
         ("this exam is killing me", "ordinary"),
         ("how do i kill the process", "ordinary"),
@@ -488,7 +499,7 @@ fn bad_rules_name_their_line() {
 #[test]
 fn learned_quiet_classes_must_exist() {
     let src = include_str!("../../config/safety.toml").replacen(
-        "quiet_with = [\"invitation\", \"everyday\", \"milestone\"]",
+        "quiet_with = [\"invitation\", \"everyday\", \"milestone\", \"asking_for\"]",
         "quiet_with = [\"no_such_invite\"]",
         1,
     );
