@@ -191,6 +191,15 @@ fn screen_labels() {
         ("il capo mi ammazza se arrivo tardi", "ordinary"),
         ("mi ammazzo dal ridere con sto meme", "ordinary"),
         ("entro domenica mi ammazzo", "crisis (it)"),
+        // A programme's name and a side effect told are not means at hand or an overdose now.
+        (
+            "i'm finally doing it. got my suboxone prescription from the bridge clinic today",
+            "ordinary",
+        ),
+        (
+            "the hydroxyzine made me really drowsy the one time i took it",
+            "ordinary",
+        ),
         // A street drug asked about for a friend is still a medicine question.
         (
             "asking for a friend: can she quit methadone all at once if she's on 30mg?",
