@@ -200,6 +200,7 @@ fn screen_labels() {
             "the hydroxyzine made me really drowsy the one time i took it",
             "ordinary",
         ),
+        ("pest control put bait boxes in the garage", "ordinary"),
         // A street drug asked about for a friend is still a medicine question.
         (
             "asking for a friend: can she quit methadone all at once if she's on 30mg?",

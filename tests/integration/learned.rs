@@ -187,7 +187,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind34.toml", 0.97, 12),
         ("eval/safety-blind35.toml", 0.98, 11),
         ("eval/safety-blind36.toml", 1.0, 5),
-        ("eval/safety-blind37.toml", 0.97, 9),
+        ("eval/safety-blind37.toml", 0.97, 8),
         ("eval/safety-blind38.toml", 0.98, 2),
         ("eval/safety-blind39.toml", 0.98, 3),
         ("eval/safety-blind40.toml", 1.0, 7),
@@ -214,7 +214,7 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
 /// `eval/safety-calm-blind2.toml` (a second such set): first look 21, now 10.
 /// `eval/safety-calm-blind3.toml` (peer-support talk about past attempts, grief, recovery): first
 /// look 18, now 15. `eval/safety-calm-blind4.toml` (off-topic chat full of deadly idioms, 30 in five
-/// other languages): first look 37, now 16.
+/// other languages): first look 37, now 14.
 #[test]
 fn the_blind_sets_of_calm_messages_keep_their_ceiling() {
     let table = std::fs::read_to_string(root().join("config/screen-model.tsv")).unwrap();
@@ -223,7 +223,7 @@ fn the_blind_sets_of_calm_messages_keep_their_ceiling() {
         ("eval/safety-calm-blind.toml", 24),
         ("eval/safety-calm-blind2.toml", 10),
         ("eval/safety-calm-blind3.toml", 15),
-        ("eval/safety-calm-blind4.toml", 16),
+        ("eval/safety-calm-blind4.toml", 14),
     ] {
         assert!(
             !train::trained_on(&table)
