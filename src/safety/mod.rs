@@ -437,7 +437,6 @@ impl SafetyRules {
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
-            term_claimable: rules::ClassSet::default(),
             timing: ["plan"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
@@ -457,7 +456,6 @@ impl SafetyRules {
         };
         let signals = rules::signals(&rules, &special);
         special.claimable = rules::claimable(&rules, &special);
-        special.term_claimable = signals;
         let model_classes = lexicon
             .classes
             .iter()
@@ -488,7 +486,7 @@ impl SafetyRules {
     /// ([`rules::claimed`]) is left out, as the rules leave it out.
     fn model_marks(&self, marks: &[Mark], negated: &[bool]) -> Vec<Mark> {
         let offset = self.lexicon.classes.len() as lexicon::ClassId;
-        let claimed = rules::claimed(&self.special, marks);
+        let claimed = rules::claimed(&self.special, &self.signals, marks);
         marks
             .iter()
             .zip(negated)

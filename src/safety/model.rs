@@ -32,8 +32,8 @@ pub const WINDOW: usize = 30;
 /// without the rest of the message, so it must be surer than a whole message. A long post is
 /// read in ten or more windows, and the most worrying one counts: at 0.85 calm weekly updates
 /// and recovery stories of 150-200 words spoke 31 times in `eval/safety-blind41.toml`; at 0.98,
-/// 19, and no danger case of any set was lost (the long vents it alone catches read 0.995 or
-/// more).
+/// about 20, and no danger case of any set was lost (the long vents it alone catches read 0.995
+/// or more).
 pub const WINDOW_THRESHOLD: f32 = 0.98;
 /// Fewest words for a sentence of a long message to be read alone ("can't sleep again" is too
 /// little to judge without what surrounds it).

@@ -144,10 +144,8 @@ pub struct Special {
     /// The classes such a phrase takes over: those of danger and topic rules ([`signals`]).
     pub claimable: ClassSet,
     /// Names of things that hold a danger word ("safety plan", "suicide risk"): they take the
-    /// word from the danger rules only, so a question about one is still a topic.
+    /// word from the danger rules only ([`signals`]), so a question about one is still a topic.
     pub terms: Vec<ClassId>,
-    /// The classes a term takes over: those of danger rules ([`signals`]).
-    pub term_claimable: ClassSet,
     /// Openings that speak to the channel ("does anyone know", "anyone else ... they") and
     /// owners of means ("my dad's gun"): a people word inside one is the audience or the owner,
     /// not the subject, so the member is.
@@ -182,7 +180,7 @@ pub fn evaluate(
     negated: &[bool],
 ) -> Option<Finding> {
     let mut dropped = mentioned(special, n, marks, signals);
-    for (d, c) in dropped.iter_mut().zip(claimed(special, marks)) {
+    for (d, c) in dropped.iter_mut().zip(claimed(special, signals, marks)) {
         *d |= c;
     }
     if !n.questions.is_empty() || marks.iter().any(|m| special.asks.contains(&m.class)) {
@@ -667,9 +665,10 @@ fn quoted_runs(n: &Normalized, slang: &[(usize, usize)]) -> (Vec<usize>, Vec<(us
 
 /// The danger words an everyday phrase of two or more words holds ("thinking about cutting
 /// carbs"): a danger or topic mark that shares a word with such a phrase is the phrase's. A
-/// [`Special::terms`] name ("suicide risk") takes only danger marks: its topic stays. Linear:
-/// each phrase marks the words it covers, each danger mark reads its own words.
-pub fn claimed(special: &Special, marks: &[Mark]) -> Vec<bool> {
+/// [`Special::terms`] name ("suicide risk") takes only marks of `signals`, the danger classes:
+/// its topic stays. Linear: each phrase marks the words it covers, each danger mark reads its
+/// own words.
+pub fn claimed(special: &Special, signals: &ClassSet, marks: &[Mark]) -> Vec<bool> {
     // Per word: 1 when an everyday phrase covers it, 2 when a term does.
     let mut covered: Vec<u8> = Vec::new();
     for m in marks {
@@ -696,7 +695,7 @@ pub fn claimed(special: &Special, marks: &[Mark]) -> Vec<bool> {
                 .get(m.start..m.end.min(covered.len()))
                 .map_or(0, |c| c.iter().fold(0, |a, b| a | b));
             (by & 1 != 0 && special.claimable.contains(m.class))
-                || (by & 2 != 0 && special.term_claimable.contains(m.class))
+                || (by & 2 != 0 && signals.contains(m.class))
         })
         .collect()
 }
