@@ -160,6 +160,10 @@ pub struct Lexicon {
     /// Phrases whose first two slots are words, by those two word ids (most phrases: a word
     /// starts only the phrases its next word continues).
     by_pair: FastMap<(u32, u32), Vec<usize>>,
+    /// Per word id (below [`BIG`]), which of `by_first` ([`STARTS_ALONE`]) and `by_pair`
+    /// ([`STARTS_PAIR`]) it begins a phrase in, built by [`Lexicon::finish`]: most words of a
+    /// message begin none, and a flag read is cheaper than the two hash look-ups it saves.
+    starts: Vec<u8>,
     /// Phrases with their spaces removed ("killmyself"), for words spelled out letter by letter
     /// and joined, where the spaces between words are lost too.
     squashed: Vec<(Box<str>, ClassId)>,
@@ -167,6 +171,11 @@ pub struct Lexicon {
     /// however long it is and however many phrases there are.
     squashed_search: Option<AhoCorasick>,
 }
+
+/// [`Lexicon::starts`]: the word begins a phrase indexed by its first word.
+const STARTS_ALONE: u8 = 1;
+/// [`Lexicon::starts`]: the word begins a phrase indexed by its first two words.
+const STARTS_PAIR: u8 = 2;
 
 /// Shortest squashed phrase looked for inside a spelled-out word.
 const SQUASHED_MIN: usize = 4;
@@ -362,6 +371,17 @@ impl Lexicon {
                 self.by_length.resize(f.len() + 1, Vec::new());
             }
             self.by_length[f.len()].push(f.clone());
+        }
+        self.starts = vec![0; self.words.len()];
+        for (&id, flag) in self
+            .by_first
+            .keys()
+            .map(|id| (id, STARTS_ALONE))
+            .chain(self.by_pair.keys().map(|(id, _)| (id, STARTS_PAIR)))
+        {
+            if let Some(s) = self.starts.get_mut(id as usize) {
+                *s |= flag;
+            }
         }
         self.fuzzy.clear();
         for (i, w) in self.words.iter().enumerate() {
@@ -565,8 +585,15 @@ impl Lexicon {
                 }
             };
             for &id in ids.get(i) {
-                if let Some(list) = self.by_first.get(&id) {
+                // Pseudo-words (numbers) have no flag and are always looked up.
+                let starts = self.starts.get(id as usize).copied().unwrap_or(u8::MAX);
+                if starts & STARTS_ALONE != 0
+                    && let Some(list) = self.by_first.get(&id)
+                {
                     try_phrases(list, 1, &mut marks);
+                }
+                if starts & STARTS_PAIR == 0 {
+                    continue;
                 }
                 for &second in next {
                     if let Some(list) = self.by_pair.get(&(id, second)) {
