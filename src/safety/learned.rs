@@ -26,6 +26,13 @@ const OVER_TOPIC: f32 = 0.97;
 /// read as crisis or concern became emergencies and no other case did; at 0.5 two did.
 const RAISE_TO_EMERGENCY: f32 = 0.7;
 
+/// How sure the learned reading must be to call a question that names a medicine, and holds no
+/// word of danger, a danger. Its training holds few medicine questions in other languages, and
+/// it read most of them ("la quetiapina me la tomo en la noche o en la mañana?") as concerns.
+/// Measured over every set: at 0.9, 26 such misreadings became the rules' reading (mostly in the
+/// held-out medicine sets in five languages) and no danger case was lost; at 0.97, four were.
+const MEDICINE_QUESTION: f32 = 0.9;
+
 impl SafetyRules {
     /// The screen with a learned model beside the rules.
     pub fn with_model(mut self, model: DangerModel) -> SafetyRules {
@@ -38,17 +45,19 @@ impl SafetyRules {
         self.model.as_ref()
     }
 
-    /// The learned model's reading of a message where the rules found `outcome`: a danger tier
-    /// when the model is loaded, may speak (the rules found no danger or naloxone reading) and
-    /// reaches its threshold ([`OVER_TOPIC`] over a topic reading).
+    /// The learned model's reading of a message where the rules found `outcome` (with the bar of
+    /// the rule that found it): a danger tier when the model is loaded, may speak (the rules found
+    /// no danger or naloxone reading) and reaches its threshold ([`OVER_TOPIC`] over a topic
+    /// reading, the rule's own bar where it has one).
     pub(super) fn learned(
         &self,
         n: &Normalized,
         marks: &[Mark],
         negated: &[bool],
-        outcome: Option<Outcome>,
+        found: Option<(Outcome, Option<f32>)>,
     ) -> Option<Level> {
         let model = self.model.as_ref()?;
+        let outcome = found.map(|(o, _)| o);
         if matches!(outcome, Some(Outcome::HarmReduction))
             || n.tokens.is_empty()
             || self.quiet.applies(marks, negated)
@@ -56,12 +65,28 @@ impl SafetyRules {
             return None;
         }
         let r = model.read(n, &self.model_marks(marks, negated), &self.model_classes);
+        // A question that names a medicine and holds no word of danger is the rules' to read
+        // unless the learned reading is near sure.
+        let medicine_question = !n.questions.is_empty()
+            && marks
+                .iter()
+                .any(|m| self.special.medicines.contains(&m.class))
+            && !marks
+                .iter()
+                .zip(negated)
+                .any(|(m, &neg)| !neg && self.signals.contains(m.class));
+        if medicine_question && r.danger < MEDICINE_QUESTION {
+            return None;
+        }
         if !r.is_danger(model.threshold)
             || (outcome == Some(Outcome::Topic) && r.danger < OVER_TOPIC)
+            || found
+                .and_then(|(_, bar)| bar)
+                .is_some_and(|bar| r.danger < bar)
         {
             return None;
         }
-        Some(if r.emergency >= 0.5 {
+        let level = if r.emergency >= 0.5 {
             Level::Emergency
         } else if r.someone_else >= 0.5 {
             Level::SomeoneElse
@@ -69,7 +94,8 @@ impl SafetyRules {
             Level::Crisis
         } else {
             Level::Concern
-        })
+        };
+        Some(level)
     }
 
     /// The rules' tier, raised to an emergency where the learned emergency head is near sure

@@ -188,6 +188,9 @@ struct RuleSpec {
     topic_if_asked: bool,
     #[serde(default)]
     asker: bool,
+    #[serde(default)]
+    told: bool,
+    overrule: Option<f32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,6 +297,8 @@ impl SafetyRules {
                     message: false,
                     topic_if_asked: false,
                     asker: false,
+                    told: false,
+                    overrule: None,
                     line: 0,
                 });
             }
@@ -366,6 +371,17 @@ impl SafetyRules {
                     false
                 }
             };
+            if let Some(bar) = r.overrule
+                && !(0.0..=1.0).contains(&bar)
+            {
+                problems.push(Problem::at_span(
+                    file,
+                    source,
+                    1,
+                    spanned.span(),
+                    format!("overrule {bar} is not a probability (0 to 1)"),
+                ));
+            }
             rules.push(Rule {
                 all,
                 unless,
@@ -377,6 +393,8 @@ impl SafetyRules {
                 message,
                 topic_if_asked: r.topic_if_asked,
                 asker: r.asker,
+                told: r.told,
+                overrule: r.overrule,
                 line: newlines.partition_point(|&at| at < spanned.span().start) + 1,
             });
         }
@@ -446,6 +464,10 @@ impl SafetyRules {
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
             asks: ["question_ask"]
+                .iter()
+                .filter_map(|c| lexicon.find_class(c))
+                .collect(),
+            medicines: ["medication"]
                 .iter()
                 .filter_map(|c| lexicon.find_class(c))
                 .collect(),
@@ -545,7 +567,7 @@ impl SafetyRules {
             &normalized,
             &marks,
             &negated,
-            finding.as_ref().map(|f| f.outcome),
+            finding.as_ref().map(|f| (f.outcome, f.overrule)),
         ) {
             return Screened::Crisis(Crisis {
                 level,

@@ -400,6 +400,16 @@ impl Builder<'_> {
             }
             return;
         }
+        // French and Italian elision ("l'efexor", "d'espoir", "dell'alcol"): the word after the
+        // apostrophe is the other reading, tried when the joined word is not known.
+        let elided: Option<String> = w
+            .split_once('\'')
+            .filter(|(before, after)| {
+                ELISIONS.contains(before)
+                    && after.len() >= 3
+                    && after.chars().all(char::is_alphabetic)
+            })
+            .map(|(_, after)| after.to_string());
         let w_noapos: String;
         let w = if w.contains('\'') {
             w_noapos = w.replace('\'', "");
@@ -437,7 +447,7 @@ impl Builder<'_> {
         } else if decoded != w && w.chars().all(char::is_alphanumeric) {
             Some(w)
         } else {
-            None
+            elided.as_deref()
         };
         let n = self.n;
         match alt.is_none().then(|| n.expansion(&form)).flatten() {
@@ -570,6 +580,11 @@ fn is_unit(s: &str) -> bool {
 }
 
 /// `word'suffix` contractions: the base and the word the suffix stands for.
+/// Words French and Italian shorten before a vowel, with an apostrophe ("l'", "qu'", "dell'").
+const ELISIONS: &[&str] = &[
+    "l", "d", "j", "qu", "c", "s", "m", "t", "n", "all", "dell", "dall", "nell", "sull", "un",
+];
+
 fn split_contraction(w: &str) -> Option<(&str, &'static str)> {
     let lower_pronoun = |b: &str| {
         matches!(

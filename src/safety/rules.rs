@@ -95,6 +95,13 @@ pub struct Rule {
     /// People in general in a question are the asker ("how much of it kills you", "if you
     /// wanted it to be the last dose you ever take": method-seeking, not a topic).
     pub asker: bool,
+    /// Holds only where it is told, not asked: a question in the rule's sentence stops it ("i mix
+    /// my methadone with benzos" is a risky use; "can i mix my methadone with benzos?" is a
+    /// question for a pharmacist).
+    pub told: bool,
+    /// How sure the learned reading must be to overrule this rule's outcome with a danger
+    /// (`None`: its own threshold).
+    pub overrule: Option<f32>,
     /// Where the rule is written in `safety.toml` (its line; 0 for a language's phrase list).
     pub line: usize,
 }
@@ -141,6 +148,8 @@ pub struct Special {
     pub news: Vec<ClassId>,
     /// A question in the member's own words ("can i", "is that too high").
     pub asks: Vec<ClassId>,
+    /// Medicines by name ("sertraline", "l'efexor", "pastillas").
+    pub medicines: Vec<ClassId>,
     /// The classes such a phrase takes over: those of danger and topic rules ([`signals`]).
     pub claimable: ClassSet,
     /// Names of things that hold a danger word ("safety plan", "suicide risk"): they take the
@@ -153,7 +162,7 @@ pub struct Special {
 }
 
 /// What fired.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// The outcome.
     pub outcome: Outcome,
@@ -163,6 +172,8 @@ pub struct Finding {
     pub language: Option<String>,
     /// The line in `safety.toml` of the rule that fired (for `lantern screen`).
     pub line: usize,
+    /// The rule's [`Rule::overrule`].
+    pub overrule: Option<f32>,
 }
 
 /// How far negation reaches (words between the negator and the word it negates).
@@ -240,6 +251,9 @@ pub fn evaluate(
             let Some(span) = fires(rule, marks, &candidates) else {
                 continue;
             };
+            if rule.told && n.questions.contains(&n.tokens[span.0].sentence) {
+                continue;
+            }
             let present_class = |c: &ClassId| candidates.iter().any(|&i| marks[i].class == *c);
             // A joke and its subject may sit in different sentences of one message.
             let in_message = |c: &ClassId| marks.iter().any(|m| m.class == *c);
@@ -375,6 +389,7 @@ fn judge(
         who: Who::Member,
         language: rule.language.clone(),
         line: rule.line,
+        overrule: rule.overrule,
     };
     if !rule.outcome.is_danger() {
         return Some(finding);

@@ -467,6 +467,39 @@ fn screen_labels() {
         ),
         ("drank bleach. idk how much. throat burning", "emergency"),
         ("the arsenal defence was suicidal tonight mate", "ordinary"),
+        // A risky use told is a concern; the same use asked about is a question for a pharmacist.
+        (
+            "i mix my methadone with benzos from a friend when the anxiety gets bad",
+            "concern",
+        ),
+        ("can i mix my methadone with benzos?", "medical_advice"),
+        (
+            "im barely functioning since the nightmares came back",
+            "concern",
+        ),
+        // Slang for an act beside a gadget or a game in its sentence is the joke sense.
+        (
+            "kms the wifi is so bad my ranked game just disconnected",
+            "ordinary",
+        ),
+        // Elision ("l'efexor") reads the word after the apostrophe; questions abroad are asked.
+        (
+            "posso bere un bicchiere di vino con l'efexor?",
+            "medical_advice",
+        ),
+        (
+            "cuantas pastillas de sertralina puedo tomar?",
+            "medical_advice",
+        ),
+        // German's article "die" is not the English word; a German crisis still reads.
+        (
+            "die arbeit macht mich fertig, aber morgen ist freitag",
+            "ordinary",
+        ),
+        (
+            "die arbeit ist zu viel, ich will nicht mehr leben",
+            "crisis (de)",
+        ),
         ("", "empty"),
         ("🙂 🙂", "empty"),
         ("\u{200B}\u{202E}", "empty"),
@@ -502,6 +535,20 @@ fn bad_rules_name_their_line() {
     assert!(problems[0].line.is_some(), "{problems:?}");
     assert!(
         problems[0].message.contains("no_such_class"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn an_overrule_bar_must_be_a_probability() {
+    let src =
+        include_str!("../../config/safety.toml").replacen("overrule = 0.95", "overrule = 1.5", 1);
+    assert_ne!(src, include_str!("../../config/safety.toml"));
+    let problems = SafetyRules::parse(&src, Path::new("safety.toml")).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.line.is_some() && p.message.contains("overrule 1.5")),
         "{problems:?}"
     );
 }

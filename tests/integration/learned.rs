@@ -192,6 +192,8 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
         ("eval/safety-blind39.toml", 0.98, 3),
         ("eval/safety-blind40.toml", 1.0, 7),
         ("eval/safety-blind41.toml", 0.99, 21),
+        ("eval/safety-blind42.toml", 0.97, 9),
+        ("eval/safety-blind43.toml", 0.96, 1),
     ] {
         assert!(
             !trained_on.iter().any(|p| p == Path::new(file)),
@@ -214,7 +216,10 @@ fn the_blind_sets_the_model_never_saw_keep_their_floor() {
 /// `eval/safety-calm-blind2.toml` (a second such set): first look 21, now 10.
 /// `eval/safety-calm-blind3.toml` (peer-support talk about past attempts, grief, recovery): first
 /// look 18, now 15. `eval/safety-calm-blind4.toml` (off-topic chat full of deadly idioms, 30 in five
-/// other languages): first look 37, now 14.
+/// other languages): first look 37, now 13. `eval/safety-calm-blind5.toml` (fiction plots, news,
+/// work shop talk, server admin, sport, food, self-jokes, lyrics): first look 18, now 9.
+/// `eval/safety-calm-blind6.toml` (360 of the same kinds, German "die", idioms in four more
+/// languages; first read after calm-blind5's fixes): 37, now 25.
 #[test]
 fn the_blind_sets_of_calm_messages_keep_their_ceiling() {
     let table = std::fs::read_to_string(root().join("config/screen-model.tsv")).unwrap();
@@ -223,7 +228,9 @@ fn the_blind_sets_of_calm_messages_keep_their_ceiling() {
         ("eval/safety-calm-blind.toml", 24),
         ("eval/safety-calm-blind2.toml", 10),
         ("eval/safety-calm-blind3.toml", 15),
-        ("eval/safety-calm-blind4.toml", 14),
+        ("eval/safety-calm-blind4.toml", 13),
+        ("eval/safety-calm-blind5.toml", 9),
+        ("eval/safety-calm-blind6.toml", 25),
     ] {
         assert!(
             !train::trained_on(&table)
