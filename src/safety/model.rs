@@ -308,11 +308,16 @@ impl DangerModel {
             prev = Some(h);
             unit.push(u);
         }
+        // A class's weights are looked up once per message, not once per mark.
+        let mut class_weights: Vec<Option<Option<Weights>>> = vec![None; classes.len()];
         for m in marks {
-            if let Some(w) = self.weight(class_feature(&classes[m.class as usize], &mut buf))
+            let c = m.class as usize;
+            let w = *class_weights[c]
+                .get_or_insert_with(|| self.weight(class_feature(&classes[c], &mut buf)).copied());
+            if let Some(w) = w
                 && let Some(u) = unit.get_mut(m.start)
             {
-                add(u, w);
+                add(u, &w);
             }
         }
         let mut prefix: Vec<Weights> = Vec::with_capacity(unit.len() + 1);
