@@ -539,33 +539,32 @@ fn bad_rules_name_their_line() {
     );
 }
 
-#[test]
-fn an_overrule_bar_must_be_a_probability() {
-    let src =
-        include_str!("../../config/safety.toml").replacen("overrule = 0.95", "overrule = 1.5", 1);
-    assert_ne!(src, include_str!("../../config/safety.toml"));
+/// The shipped configuration with `from` replaced by `to` is refused, with a problem on a line
+/// that mentions `says`.
+fn refused_with(from: &str, to: &str, says: &str) {
+    let shipped = include_str!("../../config/safety.toml");
+    let src = shipped.replacen(from, to, 1);
+    assert_ne!(src, shipped, "{from:?} is in the shipped configuration");
     let problems = SafetyRules::parse(&src, Path::new("safety.toml")).unwrap_err();
     assert!(
         problems
             .iter()
-            .any(|p| p.line.is_some() && p.message.contains("overrule 1.5")),
+            .any(|p| p.line.is_some() && p.message.contains(says)),
         "{problems:?}"
     );
 }
 
 #[test]
+fn an_overrule_bar_must_be_a_probability() {
+    refused_with("overrule = 0.95", "overrule = 1.5", "overrule 1.5");
+}
+
+#[test]
 fn learned_quiet_classes_must_exist() {
-    let src = include_str!("../../config/safety.toml").replacen(
+    refused_with(
         "quiet_with = [\"invitation\", \"everyday\", \"milestone\", \"asking_for\"]",
         "quiet_with = [\"no_such_invite\"]",
-        1,
-    );
-    let problems = SafetyRules::parse(&src, Path::new("safety.toml")).unwrap_err();
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.line.is_some() && p.message.contains("no_such_invite")),
-        "{problems:?}"
+        "no_such_invite",
     );
 }
 
