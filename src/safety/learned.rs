@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::lexicon::{Lexicon, Mark};
 use super::model::{self, DangerModel};
 use super::normalize::Normalized;
-use super::rules::{ClassSet, Outcome};
+use super::rules::{ClassSet, Finding, Outcome};
 use super::{Level, SafetyRules};
 use crate::problem::Problem;
 
@@ -45,19 +45,19 @@ impl SafetyRules {
         self.model.as_ref()
     }
 
-    /// The learned model's reading of a message where the rules found `outcome` (with the bar of
-    /// the rule that found it): a danger tier when the model is loaded, may speak (the rules found
-    /// no danger or naloxone reading) and reaches its threshold ([`OVER_TOPIC`] over a topic
-    /// reading, the rule's own bar where it has one).
+    /// The learned model's reading of a message where the rules found `finding`: a danger tier
+    /// when the model is loaded, may speak (the rules found no danger or naloxone reading) and
+    /// reaches its threshold ([`OVER_TOPIC`] over a topic reading, the rule's own
+    /// [`Rule::overrule`](super::rules::Rule::overrule) where it has one).
     pub(super) fn learned(
         &self,
         n: &Normalized,
         marks: &[Mark],
         negated: &[bool],
-        found: Option<(Outcome, Option<f32>)>,
+        finding: Option<&Finding>,
     ) -> Option<Level> {
         let model = self.model.as_ref()?;
-        let outcome = found.map(|(o, _)| o);
+        let outcome = finding.map(|f| f.outcome);
         if matches!(outcome, Some(Outcome::HarmReduction))
             || n.tokens.is_empty()
             || self.quiet.applies(marks, negated)
@@ -80,13 +80,13 @@ impl SafetyRules {
         }
         if !r.is_danger(model.threshold)
             || (outcome == Some(Outcome::Topic) && r.danger < OVER_TOPIC)
-            || found
-                .and_then(|(_, bar)| bar)
+            || finding
+                .and_then(|f| f.overrule)
                 .is_some_and(|bar| r.danger < bar)
         {
             return None;
         }
-        let level = if r.emergency >= 0.5 {
+        Some(if r.emergency >= 0.5 {
             Level::Emergency
         } else if r.someone_else >= 0.5 {
             Level::SomeoneElse
@@ -94,8 +94,7 @@ impl SafetyRules {
             Level::Crisis
         } else {
             Level::Concern
-        };
-        Some(level)
+        })
     }
 
     /// The rules' tier, raised to an emergency where the learned emergency head is near sure

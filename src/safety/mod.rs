@@ -563,12 +563,7 @@ impl SafetyRules {
                 });
             }
         }
-        if let Some(level) = self.learned(
-            &normalized,
-            &marks,
-            &negated,
-            finding.as_ref().map(|f| (f.outcome, f.overrule)),
-        ) {
+        if let Some(level) = self.learned(&normalized, &marks, &negated, finding.as_ref()) {
             return Screened::Crisis(Crisis {
                 level,
                 language: None,

@@ -402,14 +402,14 @@ impl Builder<'_> {
         }
         // French and Italian elision ("l'efexor", "d'espoir", "dell'alcol"): the word after the
         // apostrophe is the other reading, tried when the joined word is not known.
-        let elided: Option<String> = w
+        let elided = w
             .split_once('\'')
             .filter(|(before, after)| {
                 ELISIONS.contains(before)
                     && after.len() >= 3
                     && after.chars().all(char::is_alphabetic)
             })
-            .map(|(_, after)| after.to_string());
+            .map(|(_, after)| after);
         let w_noapos: String;
         let w = if w.contains('\'') {
             w_noapos = w.replace('\'', "");
@@ -447,7 +447,7 @@ impl Builder<'_> {
         } else if decoded != w && w.chars().all(char::is_alphanumeric) {
             Some(w)
         } else {
-            elided.as_deref()
+            elided
         };
         let n = self.n;
         match alt.is_none().then(|| n.expansion(&form)).flatten() {
@@ -579,12 +579,12 @@ fn is_unit(s: &str) -> bool {
     )
 }
 
-/// `word'suffix` contractions: the base and the word the suffix stands for.
 /// Words French and Italian shorten before a vowel, with an apostrophe ("l'", "qu'", "dell'").
 const ELISIONS: &[&str] = &[
     "l", "d", "j", "qu", "c", "s", "m", "t", "n", "all", "dell", "dall", "nell", "sull", "un",
 ];
 
+/// `word'suffix` contractions: the base and the word the suffix stands for.
 fn split_contraction(w: &str) -> Option<(&str, &'static str)> {
     let lower_pronoun = |b: &str| {
         matches!(
