@@ -398,6 +398,7 @@ mod tests {
             passage: 0,
             score: 1.0,
             matched: 1,
+            titled: 0,
         }
     }
 

@@ -222,6 +222,13 @@ fn analyse(doc: &Document, passage: &Passage) -> Analysis {
 }
 
 impl Library {
+    /// Whether passage `p` is all of its document (so the document's title is its own).
+    pub fn is_whole_document(&self, p: usize) -> bool {
+        let doc = self.passages[p].doc;
+        (p == 0 || self.passages[p - 1].doc != doc)
+            && self.passages.get(p + 1).is_none_or(|next| next.doc != doc)
+    }
+
     /// Builds the passages of `documents`.
     pub fn new(documents: Vec<Document>, chunking: Chunking) -> Library {
         let mut passages = Vec::new();

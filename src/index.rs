@@ -71,6 +71,8 @@ pub struct Hit {
     /// Bit `i` is set when query term `i` occurs in the passage's heading or body (terms past 64
     /// are not tracked).
     pub matched: u64,
+    /// Bit `i` is set when query term `i` occurs in the passage's document title.
+    pub titled: u64,
 }
 
 /// How an index came to be.
@@ -405,6 +407,7 @@ impl SearchIndex {
         let Scratch {
             scores,
             matched,
+            titled,
             tf,
             state,
             seen,
@@ -458,6 +461,8 @@ impl SearchIndex {
                                 if ti < 64 {
                                     matched[g] |= 1 << ti;
                                 }
+                            } else if ti < 64 {
+                                titled[g] |= 1 << ti;
                             }
                             let norm = norms[f][fieldnorms.fieldnorm_id(doc) as usize];
                             tf[g] += qt.weight * weights[f] * postings.term_freq() as f32 / norm;
@@ -512,12 +517,14 @@ impl SearchIndex {
                 passage: passage(g as usize),
                 score,
                 matched: matched[g as usize],
+                titled: titled[g as usize],
             })
             .collect();
         for &g in any.iter() {
             let g = g as usize;
             scores[g] = 0.0;
             matched[g] = 0;
+            titled[g] = 0;
             seen[g] = false;
         }
         scratch.dirty = false;
@@ -569,6 +576,7 @@ impl SearchIndex {
 struct Scratch {
     scores: Vec<f32>,
     matched: Vec<u64>,
+    titled: Vec<u64>,
     tf: Vec<f32>,
     /// 1: touched by the current concept; 2: its body contains the concept.
     state: Vec<u8>,
@@ -584,6 +592,7 @@ impl Scratch {
     fn clear(&mut self) {
         self.scores.fill(0.0);
         self.matched.fill(0);
+        self.titled.fill(0);
         self.tf.fill(0.0);
         self.state.fill(0);
         self.seen.fill(false);
@@ -594,6 +603,7 @@ impl Scratch {
         if self.scores.len() < n {
             self.scores.resize(n, 0.0);
             self.matched.resize(n, 0);
+            self.titled.resize(n, 0);
             self.tf.resize(n, 0.0);
             self.state.resize(n, 0);
             self.seen.resize(n, false);

@@ -219,6 +219,13 @@ impl Retrieval {
             Some(scored) => scored.top(depth),
             None => return Vec::new(),
         };
+        // A passage that is all of its document owns the document's title: coverage counts
+        // the title's words (a passage of a longer document shares its title with the others).
+        for h in &mut hits {
+            if library.is_whole_document(h.passage) {
+                h.matched |= h.titled;
+            }
+        }
         let head = RERANK_DEPTH.min(hits.len());
         let tail_top = hits.get(head).map(|h| h.score);
         for h in &mut hits[..head] {
