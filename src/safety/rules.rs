@@ -305,7 +305,7 @@ fn signal_classes(rules: &[Rule], special: &Special, outcome: fn(Outcome) -> boo
     let mut signals = ClassSet::default();
     for c in rules
         .iter()
-        .filter(|r| outcome(r.outcome) && r.language.is_none())
+        .filter(|r| outcome(r.outcome))
         .flat_map(|r| r.all.iter().copied())
         .filter(|c| {
             ![

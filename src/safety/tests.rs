@@ -191,6 +191,28 @@ fn screen_labels() {
         ("il capo mi ammazza se arrivo tardi", "ordinary"),
         ("mi ammazzo dal ridere con sto meme", "ordinary"),
         ("entro domenica mi ammazzo", "crisis (it)"),
+        // Italian "è andato in overdose" is an overdose now; English "dangerous in overdose" is
+        // a fact about a medicine.
+        ("mio fratello è andato in overdose", "emergency (it)"),
+        ("tricyclics were so dangerous in overdose", "topic"),
+        // A statistic's name takes the danger word it holds, in any language; a wish beside it
+        // still speaks.
+        (
+            "las tasas de suicidio son altas en los paises nordicos",
+            "ordinary",
+        ),
+        (
+            "quiero suicidarme, las tasas de suicidio no me importan",
+            "crisis (es)",
+        ),
+        // A whole supply taken is an overdose now.
+        ("took my entire lithium stash an hour ago", "emergency"),
+        // Why mixing is dangerous is a question about medicines; the member's own is not.
+        ("why is mixing benzos and opioids so dangerous?", "ordinary"),
+        (
+            "what do i do, i combined my antidepressants with opioids",
+            "medical_advice",
+        ),
         // A programme's name and a side effect told are not means at hand or an overdose now.
         (
             "i'm finally doing it. got my suboxone prescription from the bridge clinic today",
