@@ -205,6 +205,33 @@ fn screen_labels() {
             "quiero suicidarme, las tasas de suicidio no me importan",
             "crisis (es)",
         ),
+        // Going back to an attempt that failed is a crisis now, though the attempt was past.
+        (
+            "tried to hang myself last month. i keep thinking i should try again and do it properly",
+            "crisis",
+        ),
+        // People who overdose, as a group, are a subject, not an overdose now.
+        (
+            "patients who od get treated like garbage in some ERs",
+            "topic",
+        ),
+        // Hyperbole about caffeine, a cat, a bath, a manager.
+        (
+            "gonna overdose on caffeine before this 8am lecture",
+            "ordinary",
+        ),
+        (
+            "my cat knocked my glass off the table, she wants me dead",
+            "ordinary",
+        ),
+        (
+            "not great today. going to take a bath and go to bed early",
+            "ordinary",
+        ),
+        (
+            "if my manager books one more meeting at 4:55 on a friday i am walking into the sea",
+            "ordinary",
+        ),
         // A whole supply taken is an overdose now.
         ("took my entire lithium stash an hour ago", "emergency"),
         // Why mixing is dangerous is a question about medicines; the member's own is not.
