@@ -674,6 +674,11 @@ fn fill(index: &Index, fields: Fields, library: &Library) -> Result<(), IndexErr
         writer.add_document(doc)?;
     }
     writer.commit()?;
+    // One segment: each query term is then looked up once per field, not once per segment.
+    let segments = index.searchable_segment_ids()?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+    }
     writer.wait_merging_threads()?;
     Ok(())
 }
