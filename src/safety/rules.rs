@@ -451,7 +451,18 @@ fn judge(
                 && ((m.start <= span.0 && span.1 <= m.end)
                     || (m.end <= span.0 && span.0 - m.end <= 2))
         });
-    if named.is_none() && rule.topic_if_asked && (hypothetical || defining) {
+    // "what's the link between trauma and self-harm?": a question word of `defining`, and no one
+    // named anywhere in the message, not even the member, asks about the subject.
+    let about_subject = rule.outcome != Outcome::Emergency
+        && n.questions.contains(&sentence)
+        && candidates.iter().any(|&i| {
+            special.defining.contains(&marks[i].class)
+                && n.tokens[marks[i].start].sentence == sentence
+        })
+        && !marks
+            .iter()
+            .any(|m| [special.member, special.mine].contains(&m.class));
+    if named.is_none() && rule.topic_if_asked && (hypothetical || defining || about_subject) {
         finding.outcome = Outcome::Topic;
     }
     Some(finding)

@@ -232,6 +232,17 @@ fn screen_labels() {
             "if my manager books one more meeting at 4:55 on a friday i am walking into the sea",
             "ordinary",
         ),
+        // A question about the subject that names no one is a topic; naming the member keeps
+        // it the member's ("what does kms stand for? because honestly im about to").
+        ("what's the link between trauma and self harm?", "topic"),
+        ("best way to cut without scars?", "crisis"),
+        (
+            "what would stop narcan from working? i don't want anyone bringing me back this time",
+            "crisis",
+        ),
+        // Spanish "sobredosis" alone is a word, not an overdose now.
+        ("sobredosis de azucar con la torta de cumple", "ordinary"),
+        ("mi hermano esta teniendo una sobredosis", "emergency (es)"),
         // A whole supply taken is an overdose now.
         ("took my entire lithium stash an hour ago", "emergency"),
         // Why mixing is dangerous is a question about medicines; the member's own is not.
