@@ -240,6 +240,11 @@ fn screen_labels() {
             "what would stop narcan from working? i don't want anyone bringing me back this time",
             "crisis",
         ),
+        // A population harming itself is a statistic, not a person at risk.
+        (
+            "the risk of male prisoners harming themselves is ten times that of female prisoners",
+            "ordinary",
+        ),
         // Spanish "sobredosis" alone is a word, not an overdose now.
         ("sobredosis de azucar con la torta de cumple", "ordinary"),
         ("mi hermano esta teniendo una sobredosis", "emergency (es)"),
