@@ -288,15 +288,17 @@ pub fn evaluate(
     best.map(|(_, f)| f)
 }
 
-/// The classes that carry danger on their own (those of English danger rules, less the person,
-/// time, negation and context words): one of them outside a question about words means the
-/// words are used, not mentioned. Computed once, when the rules are read.
+/// The classes that carry danger on their own (those of the danger rules, every language's
+/// phrase lists among them, less the person, time, negation and context words): one of them
+/// outside a question about words means the words are used, not mentioned. Computed once, when
+/// the rules are read.
 pub fn signals(rules: &[Rule], special: &Special) -> ClassSet {
     signal_classes(rules, special, |o| o.is_danger())
 }
 
-/// The classes an everyday phrase takes over ([`Special::claims`]): those of English danger and
-/// topic rules, less the person, time, negation and context words.
+/// The classes an everyday phrase or a term takes over ([`Special::claims`]): those of the danger
+/// and topic rules (every language's phrase lists too: "tasas de suicidio" takes "suicidio"),
+/// less the person, time, negation and context words.
 pub fn claimable(rules: &[Rule], special: &Special) -> ClassSet {
     signal_classes(rules, special, |o| o.is_danger() || o == Outcome::Topic)
 }
@@ -453,16 +455,18 @@ fn judge(
         });
     // "what's the link between trauma and self-harm?": a question word of `defining`, and no one
     // named anywhere in the message, not even the member, asks about the subject.
-    let about_subject = rule.outcome != Outcome::Emergency
-        && n.questions.contains(&sentence)
-        && candidates.iter().any(|&i| {
-            special.defining.contains(&marks[i].class)
-                && n.tokens[marks[i].start].sentence == sentence
-        })
-        && !marks
-            .iter()
-            .any(|m| [special.member, special.mine].contains(&m.class));
-    if named.is_none() && rule.topic_if_asked && (hypothetical || defining || about_subject) {
+    let about_subject = || {
+        rule.outcome != Outcome::Emergency
+            && n.questions.contains(&sentence)
+            && candidates.iter().any(|&i| {
+                special.defining.contains(&marks[i].class)
+                    && n.tokens[marks[i].start].sentence == sentence
+            })
+            && !marks
+                .iter()
+                .any(|m| [special.member, special.mine].contains(&m.class))
+    };
+    if named.is_none() && rule.topic_if_asked && (hypothetical || defining || about_subject()) {
         finding.outcome = Outcome::Topic;
     }
     Some(finding)
